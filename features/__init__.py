@@ -1,0 +1,1 @@
+"""Ledger contracts, import/export, the synthetic generator and (later) profile features."""

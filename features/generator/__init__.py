@@ -1,0 +1,1 @@
+"""Synthetic Koperasi Merah Putih ledgers with known ground truth (the oracle)."""

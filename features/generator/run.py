@@ -1,0 +1,125 @@
+"""`amanah generate`: simulate N cooperatives and write the ledger plus its oracle.
+
+Each cooperative is simulated from its own seed (derived from the run seed and its index),
+so cooperative k is the same whatever N is, and memory is bounded by one cooperative.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from features.generator.places import place
+from features.generator.simulate import EXTRA_MONTHS, Horizon, simulate_cooperative
+from features.ledger.store import write_cooperative, write_manifest
+
+ORACLE_DIR = "oracle"
+CITY_SHOCK_FACTOR = 0.7
+
+
+class GeneratorConfigError(ValueError):
+    """A generator argument is out of its allowed range; the message names it."""
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    cooperatives: int = 34
+    members_per_coop: int = 500
+    months: int = 36
+    start: str = "2023-06"
+    seed: int = 42
+
+    def validate(self, today: date | None = None) -> Horizon:
+        if not 1 <= self.cooperatives <= 100_000:
+            raise GeneratorConfigError(f"--cooperatives must be 1..100000; got {self.cooperatives}")
+        if not 5 <= self.members_per_coop <= 100_000:
+            raise GeneratorConfigError(
+                f"--members-per-coop must be 5..100000; got {self.members_per_coop}"
+            )
+        if not 3 <= self.months <= 240:
+            raise GeneratorConfigError(f"--months must be 3..240; got {self.months}")
+        try:
+            start = np.datetime64(self.start, "M")
+        except ValueError as exc:
+            raise GeneratorConfigError(f"--start must be YYYY-MM; got {self.start!r}") from exc
+        if len(self.start) != 7:
+            raise GeneratorConfigError(f"--start must be YYYY-MM; got {self.start!r}")
+        horizon = Horizon(start=start, months=self.months)
+        end = pd.Timestamp(np.datetime64(horizon.end_day, "D")).date()
+        if end >= (today or date.today()):
+            raise GeneratorConfigError(
+                f"--start {self.start} with --months {self.months} ends on {end}, "
+                "not before today: a ledger holds no events dated in the future"
+            )
+        return horizon
+
+
+def city_conditions(seed: int, horizon: Horizon) -> tuple[np.ndarray, list[int]]:
+    """City-wide income multiplier per month: one or two bad months (flood, fuel price)."""
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0xC17]))
+    factor = np.ones(horizon.months + EXTRA_MONTHS)
+    lo, hi = max(1, horizon.months // 6), max(2, horizon.months - 1)
+    n_shocks = min(int(rng.integers(1, 3)), hi - lo)
+    months = sorted(int(m) for m in rng.choice(np.arange(lo, hi), n_shocks, replace=False))
+    for m in months:
+        factor[m] *= CITY_SHOCK_FACTOR
+        factor[m + 1] *= (1 + CITY_SHOCK_FACTOR) / 2
+    return factor, months
+
+
+def generate_ledger(
+    out: Path,
+    config: GeneratorConfig,
+    pii_key: bytes | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    today: date | None = None,
+) -> dict[str, dict[str, int]]:
+    """Write a synthetic ledger to `out` (replacing it) and its oracle to `out/oracle/`.
+
+    Without a key the synthetic NIKs are hashed with a random one that is thrown away:
+    they are fake, and nobody should be able to look them up.
+    """
+    horizon = config.validate(today)
+    key = pii_key if pii_key is not None else secrets.token_bytes(32)
+    if out.exists():
+        shutil.rmtree(out)
+    (out / ORACLE_DIR).mkdir(parents=True)
+    city, shock_months = city_conditions(config.seed, horizon)
+    counts: dict[str, dict[str, int]] = {}
+    for i in range(config.cooperatives):
+        rng = np.random.default_rng(np.random.SeedSequence([config.seed, i]))
+        p = place(i)
+        sim = simulate_cooperative(p, horizon, config.members_per_coop, city, rng, key)
+        for table, n in write_cooperative(out, p.cooperative_id, sim.tables).items():
+            counts.setdefault(table, {})[p.cooperative_id] = n
+        sim.oracle_loans.to_parquet(
+            out / ORACLE_DIR / f"loans-{p.cooperative_id}.parquet", index=False
+        )
+        sim.oracle_members.to_parquet(
+            out / ORACLE_DIR / f"members-{p.cooperative_id}.parquet", index=False
+        )
+        if progress:
+            progress(i + 1, config.cooperatives)
+    write_manifest(out, counts, source="generator")
+    start_month = np.datetime64(config.start, "M")
+    meta = {
+        "config": asdict(config),
+        "city_shock_months": [str(start_month + m) for m in shock_months],
+        "as_of": str(np.datetime64(horizon.end_day + 1, "D")),
+    }
+    (out / ORACLE_DIR / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    return counts
+
+
+def read_oracle(ledger_dir: Path, what: str = "loans") -> pd.DataFrame:
+    """The ground truth, for tests and benchmarks only: features and models never call this."""
+    files = sorted((ledger_dir / ORACLE_DIR).glob(f"{what}-*.parquet"))
+    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)

@@ -1,0 +1,919 @@
+"""Month-by-month simulation of one cooperative's ledger from its members' latent traits.
+
+The ledger never shows the latents (payment discipline, income level and volatility,
+seasonality, shocks, group quality); it shows what they cause. Default is drawn from a
+discrete-time hazard whose expectation is known at application, so the oracle's PD is
+exact, not estimated:
+
+    stop at instalment k with probability h_k = E[sigmoid(x_k + shock_k * SHOCK_LOGIT)]
+    x_k = base + profile offset - discipline + affordability in the month k falls due
+          + volatility + group arrears at application + thin file + city conditions
+    PD_12m = 1 - prod_k (1 - h_k) over instalments whose 91st day past due falls within
+             365 days of disbursement (the default label: > 90 DPD within 12 months).
+
+A member who stops never pays again (a third repay the balance 4 to 13 months later).
+Everyone else pays every instalment, late by at most 75 days, so no loan of hers is ever
+more than 90 days past due: the label and the simulated truth agree by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from features.generator.economy import (
+    PROFILE_RISK_OFFSET,
+    PROFILE_SECTOR_MIX,
+    SECTOR_ORDER,
+    SECTORS,
+    seasonality,
+)
+from features.generator.ids import make_ids, make_names, make_nik_hashes
+from features.generator.places import Place
+from features.ledger.contracts import DATE_DTYPE
+from features.ledger.enums import (
+    Direction,
+    Gender,
+    LoanProduct,
+    LoanPurpose,
+    LoanStatus,
+    PaymentMethod,
+    SavingsKind,
+)
+
+# numpy's dtype-level typing adds noise without catching bugs in array code like this
+IntArray = npt.NDArray[Any]
+FloatArray = npt.NDArray[Any]
+BoolArray = npt.NDArray[Any]
+
+EXTRA_MONTHS = 72  # schedules and expected incomes run past the horizon
+DEFAULT_DPD = 91  # more than 90 days past due
+DEFAULT_WINDOW_DAYS = 365
+MAX_LATE_DAYS = 75  # paying members are never more than this late on any instalment
+
+# Hazard of stopping payment (log-odds per instalment) -- see the module docstring.
+HAZARD_BASE = -5.3
+DISCIPLINE_LOGIT = 0.95
+AFFORDABILITY_LOGIT = 1.0
+AFFORDABILITY_REF = float(np.log(0.15))
+SEASON_LOGIT = 1.3
+CITY_LOGIT = 1.5
+VOLATILITY_LOGIT = 2.5
+VOLATILITY_REF = 0.25
+GROUP_ARREARS_LOGIT = 3.0
+THIN_FILE_LOGIT = 0.5
+THIN_FILE_MONTHS = 6
+SHOCK_ONSET_PROB = 0.012
+SHOCK_LOGIT = 2.0
+SHOCK_INCOME_FACTOR = 0.45
+SHOCK_MONTHS = 3
+
+# Names of the true drivers, in the words of the feature catalog (features issue).
+TRUE_DRIVERS: dict[str, str] = {
+    "discipline": "share_instalments_on_time_12m",
+    "affordability": "instalment_to_income",
+    "seasonality": "seasonal_dip_depth",
+    "volatility": "sales_volatility_6m",
+    "group": "group_members_in_arrears",
+    "thin_file": "months_of_history",
+    "city": "coop_arrears_rate_3m",
+}
+
+
+def sigmoid(x: FloatArray) -> FloatArray:
+    return np.asarray(1.0 / (1.0 + np.exp(-x)), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """Calendar of a simulation: month t starts on `month_start[t]` (days since epoch)."""
+
+    start: np.datetime64  # first month, unit M
+    months: int
+
+    @property
+    def all_months(self) -> npt.NDArray[np.datetime64]:
+        return self.start + np.arange(self.months + EXTRA_MONTHS)
+
+    @property
+    def month_start(self) -> IntArray:
+        return self.all_months.astype("datetime64[D]").astype(np.int64)
+
+    @property
+    def month_len(self) -> IntArray:
+        starts = self.all_months.astype("datetime64[D]")
+        ends = (self.all_months + 1).astype("datetime64[D]")
+        return np.asarray((ends - starts).astype(np.int64))
+
+    @property
+    def end_day(self) -> int:
+        """Last day of the horizon (days since epoch); nothing dated later is recorded."""
+        return int((self.start + self.months).astype("datetime64[D]").astype(np.int64)) - 1
+
+
+class _Events:
+    """Columns of one event table, collected month by month and concatenated once."""
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list[npt.NDArray[Any]]] = {}
+
+    def add(self, **columns: npt.NDArray[Any]) -> None:
+        for name, values in columns.items():
+            self.cols.setdefault(name, []).append(np.asarray(values))
+
+    def get(self, name: str) -> npt.NDArray[Any]:
+        parts = self.cols.get(name)
+        return np.concatenate(parts) if parts else np.array([], dtype=np.int64)
+
+
+@dataclass
+class CoopSimulation:
+    """The ledger tables of one cooperative plus its oracle (never read by features)."""
+
+    tables: dict[str, pd.DataFrame]
+    oracle_loans: pd.DataFrame
+    oracle_members: pd.DataFrame
+
+
+@dataclass
+class _Members:
+    sector: IntArray
+    female: BoolArray
+    join_month: IntArray
+    join_day: IntArray
+    group_of: IntArray
+    group_size: IntArray
+    discipline: FloatArray
+    level: FloatArray
+    volatility: FloatArray
+    coop_share: FloatArray
+    save_propensity: FloatArray
+
+
+@dataclass
+class _State:
+    """What carries from one month to the next."""
+
+    owed_wajib: BoolArray
+    sukarela: IntArray
+    busy_until: IntArray  # month of the last instalment of the current loan
+    blocked: BoolArray  # stopped paying: the cooperative lends no more
+    arrears_until: IntArray  # more than 30 days past due up to this month
+    last_loan_late: BoolArray
+    n_loans: int = 0
+    due: dict[int, list[dict[str, npt.NDArray[Any]]]] = field(default_factory=dict)
+
+
+def _uniform_day(rng: np.random.Generator, start: IntArray, length: IntArray) -> IntArray:
+    return np.asarray(start + np.floor(rng.random(len(start)) * length).astype(np.int64))
+
+
+def _groups(
+    rng: np.random.Generator, join_month: IntArray, in_group: BoolArray
+) -> tuple[IntArray, IntArray]:
+    """Tanggung renteng groups of 5-25 formed among members who joined around the same time.
+
+    Returns the group index of each member (-1 when none) and each group's size.
+    """
+    members = np.flatnonzero(in_group)
+    members = members[np.argsort(join_month[members], kind="stable")]
+    group_of = np.full(len(join_month), -1, dtype=np.int64)
+    sizes: list[int] = []
+    pos = 0
+    while len(members) - pos >= 5:
+        size = min(int(rng.integers(5, 26)), len(members) - pos)
+        if len(members) - pos - size < 5:
+            size = len(members) - pos
+        group_of[members[pos : pos + size]] = len(sizes)
+        sizes.append(size)
+        pos += size
+    return group_of, np.array(sizes, dtype=np.int64)
+
+
+def _draw_members(place: Place, horizon: Horizon, n: int, rng: np.random.Generator) -> _Members:
+    mix = PROFILE_SECTOR_MIX[place.profile]
+    codes = np.array([SECTOR_ORDER.index(s) for s in mix], dtype=np.int64)
+    sector = codes[rng.choice(len(codes), n, p=np.array(list(mix.values())))]
+    econ = [SECTORS[s] for s in SECTOR_ORDER]
+    female = rng.random(n) < np.array([econ[i].female_share for i in sector])
+    founding = rng.random(n) < 0.4
+    join_month = np.where(founding, rng.integers(0, 3, n), rng.integers(0, horizon.months, n))
+    join_month = np.minimum(join_month, horizon.months - 1).astype(np.int64)
+    join_day = _uniform_day(rng, horizon.month_start[join_month], horizon.month_len[join_month])
+    group_of, group_size = _groups(rng, join_month, rng.random(n) < 0.6)
+    group_quality = rng.normal(0.0, 0.5, len(group_size))
+    discipline = (
+        rng.normal(0.0, 1.0, n)
+        + 0.15 * female
+        + np.append(group_quality, 0.0)[group_of]  # group_of -1 (no group) picks the 0.0
+    )
+    level = np.array([econ[i].median_income for i in sector]) * np.exp(rng.normal(0, 0.45, n))
+    volatility = np.array([econ[i].volatility for i in sector]) * np.exp(rng.normal(0, 0.25, n))
+    share = np.array([econ[i].coop_sales_share for i in sector]) * np.exp(rng.normal(0, 0.4, n))
+    return _Members(
+        sector=sector,
+        female=female,
+        join_month=join_month,
+        join_day=join_day,
+        group_of=group_of,
+        group_size=group_size,
+        discipline=discipline,
+        level=level,
+        volatility=volatility,
+        coop_share=np.clip(share, 0.05, 0.95),
+        save_propensity=rng.beta(2.0, 3.0, n),
+    )
+
+
+class _Simulator:
+    """One cooperative's month loop; each `_month_*` method writes one kind of event."""
+
+    def __init__(
+        self,
+        place: Place,
+        horizon: Horizon,
+        n_members: int,
+        city_factor: FloatArray,
+        rng: np.random.Generator,
+    ) -> None:
+        self.place, self.h, self.rng = place, horizon, rng
+        n = n_members
+        t_all = horizon.months + EXTRA_MONTHS
+        self.m_start, self.m_len, self.end_day = (
+            horizon.month_start,
+            horizon.month_len,
+            horizon.end_day,
+        )
+        cal = horizon.all_months
+        years = cal.astype("datetime64[Y]").astype(np.int64) + 1970
+        months = cal.astype(np.int64) % 12 + 1
+        self.pokok = int(rng.choice([50_000, 100_000, 150_000]))
+        self.wajib = int(rng.choice([10_000, 20_000, 25_000, 50_000]))
+        self.coop_rate = float(rng.choice([0.010, 0.0125, 0.015, 0.0175, 0.020]))
+        self.m = _draw_members(place, horizon, n, rng)
+        self.season_by_sector = np.vstack([seasonality(s, years, months) for s in SECTOR_ORDER])
+        self.season = self.season_by_sector[self.m.sector]
+        self.city = city_factor[:t_all]
+        self.onset = rng.random((n, t_all)) < SHOCK_ONSET_PROB
+        shocked = self.onset.copy()
+        for lag in range(1, SHOCK_MONTHS):
+            shocked[:, lag:] |= self.onset[:, :-lag]
+        self.shocked = shocked
+        vol = self.m.volatility[:, None]
+        noise = np.exp(vol * rng.normal(0, 1, (n, t_all)) - vol**2 / 2)
+        self.income = (
+            self.m.level[:, None]
+            * self.season
+            * self.city[None, :]
+            * np.where(shocked, SHOCK_INCOME_FACTOR, 1.0)
+            * noise
+        )
+        self.seasonal_sectors = np.array(
+            [
+                i
+                for i, s in enumerate(SECTOR_ORDER)
+                if SECTORS[s].lean_months or SECTORS[s].festive_factor > 1.2
+            ]
+        )
+        self.state = _State(
+            owed_wajib=np.zeros((n, horizon.months), dtype=bool),
+            sukarela=np.zeros(n, dtype=np.int64),
+            busy_until=np.full(n, -1, dtype=np.int64),
+            blocked=np.zeros(n, dtype=bool),
+            arrears_until=np.full(n, -1, dtype=np.int64),
+            last_loan_late=np.zeros(n, dtype=bool),
+        )
+        self.savings, self.purchases, self.sales = _Events(), _Events(), _Events()
+        self.repayments, self.loans, self.installments, self.oracle = (
+            _Events(),
+            _Events(),
+            _Events(),
+            _Events(),
+        )
+
+    # ---------------------------------------------------------------- helpers
+    def _day(self, t: int, members: IntArray, late_bias: FloatArray | None = None) -> IntArray:
+        """A day in month t, never before the member joined; late_bias > 1 pushes it later."""
+        u = self.rng.random(len(members))
+        if late_bias is not None:
+            u = u ** (1.0 / late_bias)
+        d = self.m_start[t] + np.floor(u * self.m_len[t]).astype(np.int64)
+        return np.asarray(np.maximum(d, self.m.join_day[members]))
+
+    def _saving(
+        self,
+        member: IntArray,
+        day: IntArray,
+        kind: int,
+        direction: int,
+        amount: IntArray,
+        period: IntArray,
+    ) -> None:
+        k = len(member)
+        self.savings.add(
+            member=member,
+            day=day,
+            kind=np.full(k, kind),
+            direction=np.full(k, direction),
+            amount=np.asarray(amount, dtype=np.int64),
+            period=np.asarray(period, dtype=np.int64),
+        )
+
+    def _group_share_in_arrears(self, t: int) -> FloatArray:
+        g, size = self.m.group_of, self.m.group_size
+        in_arrears = (self.state.arrears_until >= t).astype(np.float64)
+        grouped = g >= 0
+        per_group = np.bincount(g[grouped], in_arrears[grouped], len(size))
+        gi = np.maximum(g, 0)
+        share = (
+            (per_group[gi] - in_arrears) / np.maximum(size[gi] - 1, 1)
+            if len(size)
+            else in_arrears * 0
+        )
+        return np.asarray(np.where(grouped, share, 0.0), dtype=np.float64)
+
+    # ---------------------------------------------------------------- the loop
+    def run(self) -> None:
+        n = len(self.m.sector)
+        self._saving(np.arange(n), self.m.join_day, 0, 0, np.full(n, self.pokok), np.full(n, -1))
+        for t in range(self.h.months):
+            idx = np.flatnonzero(self.m.join_month <= t)
+            if len(idx) == 0:
+                continue
+            group_share = self._group_share_in_arrears(t)
+            opening = self.state.sukarela.copy()
+            self._month_wajib(t, idx)
+            stress = self.income[idx, t] / self.m.level[idx] < 0.7
+            self._month_sukarela_deposits(t, idx)
+            self._month_purchases(t, idx, stress)
+            self._month_sales(t, idx)
+            strained = self._month_instalments(t, group_share)
+            self._month_withdrawals(t, idx[stress & (opening[idx] > 0)], strained, opening)
+            self._month_applications(t, group_share)
+
+    def _month_wajib(self, t: int, idx: IntArray) -> None:
+        m, st = self.m, self.state
+        ratio = self.income[idx, t] / m.level[idx]
+        p = sigmoid(1.7 + 1.1 * m.discipline[idx] + np.log(ratio) - 1.5 * self.shocked[idx, t])
+        pays = self.rng.random(len(idx)) < p
+        payers = idx[pays]
+        st.owed_wajib[idx[~pays], t] = True
+        day = self._day(t, payers, late_bias=np.exp(-0.5 * m.discipline[payers]))
+        self._saving(payers, day, 1, 0, np.full(len(payers), self.wajib), np.full(len(payers), t))
+        # half of those paying also clear every month they still owe
+        catching_up = np.flatnonzero(self.rng.random(len(payers)) < 0.5)
+        rows, periods = np.nonzero(st.owed_wajib[payers[catching_up], :t])
+        if len(rows):
+            who = catching_up[rows]
+            self._saving(payers[who], day[who], 1, 0, np.full(len(who), self.wajib), periods)
+            st.owed_wajib[payers[catching_up], :t] = False
+
+    def _month_sukarela_deposits(self, t: int, idx: IntArray) -> None:
+        m = self.m
+        ratio = self.income[idx, t] / m.level[idx]
+        p = np.where(ratio > 0.9, 0.1 + 0.5 * m.save_propensity[idx], 0.04)
+        dep = idx[self.rng.random(len(idx)) < p]
+        amount = np.maximum(
+            np.round(m.save_propensity[dep] * 0.08 * self.income[dep, t] / 5_000) * 5_000, 10_000
+        ).astype(np.int64)
+        self._saving(dep, self._day(t, dep), 2, 0, amount, np.full(len(dep), -1))
+        self.state.sukarela[dep] += amount
+
+    def _month_purchases(self, t: int, idx: IntArray, stress: BoolArray) -> None:
+        counts = self.rng.poisson(2.5, len(idx))
+        who = np.repeat(idx, counts)
+        tight = np.repeat(stress, counts)
+        budget = 450_000 * np.sqrt(self.m.level[who] / 3_000_000) * np.where(tight, 0.8, 1.0)
+        per = (
+            budget / np.maximum(np.repeat(counts, counts), 1) * self.rng.lognormal(0, 0.4, len(who))
+        )
+        amount = np.maximum(np.round(per / 500) * 500, 500).astype(np.int64)
+        credit = self.rng.random(len(who)) < 0.08 + 0.35 * tight
+        self.purchases.add(member=who, day=self._day(t, who), amount=amount, credit=credit)
+
+    def _month_sales(self, t: int, idx: IntArray) -> None:
+        counts = self.rng.poisson(3.0, len(idx))
+        who = np.repeat(idx, counts)
+        per = (
+            self.income[who, t] * self.m.coop_share[who] / np.maximum(np.repeat(counts, counts), 1)
+        )
+        amount = np.round(per * self.rng.lognormal(-0.045, 0.3, len(who)) / 1_000) * 1_000
+        who, amount = who[amount > 0], amount[amount > 0]
+        self.sales.add(member=who, day=self._day(t, who), amount=amount.astype(np.int64))
+
+    def _month_instalments(self, t: int, group_share: FloatArray) -> tuple[IntArray, IntArray]:
+        """Pay, pay late or stop on each instalment due in month t.
+
+        Returns (members, days) of those who will draw sukarela down before a due date.
+        """
+        empty = np.array([], dtype=np.int64)
+        parts = self.state.due.pop(t, None)
+        if not parts:
+            return empty, empty
+        d = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        m, st, rng = self.m, self.state, self.rng
+        mem, due = d["member"], d["due"]
+        paying = ~d["stop"] & ~d["after_stop"]
+        ratio = d["amount"] / np.maximum(self.income[mem, t], 1.0)
+        p_late = sigmoid(
+            -2.4
+            - 1.1 * m.discipline[mem]
+            + 1.2 * np.maximum(0.0, np.log(ratio / 0.3))
+            + 4.0 * group_share[mem]
+            + 1.2 * self.shocked[mem, t]
+        )
+        late = paying & (rng.random(len(mem)) < p_late)
+        mean_delay = 6 + 20 * sigmoid(-m.discipline[mem])
+        delay = np.where(
+            late,
+            np.minimum(1 + np.floor(rng.exponential(mean_delay)), MAX_LATE_DAYS),
+            -np.floor(rng.random(len(mem)) * 6),
+        ).astype(np.int64)
+        pay_day = due + delay
+        rec = paying & (pay_day <= self.end_day)
+        self.repayments.add(
+            loan=d["loan"][rec], member=mem[rec], day=pay_day[rec], amount=d["amount"][rec]
+        )
+        very_late = mem[late & (delay > 30)]
+        st.arrears_until[very_late] = np.maximum(st.arrears_until[very_late], t + 1)
+        st.last_loan_late[very_late] = True
+
+        stops = d["stop"]
+        stopped = mem[stops]
+        st.blocked[stopped] = True
+        recover = rng.random(len(stopped)) < 0.35
+        recovery_day = due[stops] + rng.integers(120, 400, len(stopped))
+        recovery_month = np.searchsorted(self.m_start, recovery_day, side="right") - 1
+        st.arrears_until[stopped] = np.where(recover, recovery_month, len(self.m_start))
+        ok = recover & (recovery_day <= self.end_day)
+        self.repayments.add(
+            loan=d["loan"][stops][ok],
+            member=stopped[ok],
+            day=recovery_day[ok],
+            amount=d["remaining"][stops][ok],
+        )
+        strained = (late | stops) & (rng.random(len(mem)) < 0.5)
+        days = np.maximum(due[strained] - rng.integers(1, 11, int(strained.sum())), self.m_start[t])
+        return mem[strained], days
+
+    def _month_withdrawals(
+        self, t: int, stressed: IntArray, strained: tuple[IntArray, IntArray], opening: IntArray
+    ) -> None:
+        """Sukarela withdrawals, never more than the balance at the start of the month."""
+        s_mem, s_day = strained
+        has_balance = opening[s_mem] > 0
+        s_mem, s_day = s_mem[has_balance], s_day[has_balance]
+        members = np.concatenate([s_mem, stressed[self.rng.random(len(stressed)) < 0.4]])
+        random_days = self._day(t, members[len(s_mem) :])
+        days = np.concatenate([s_day, random_days])
+        members, first = np.unique(members, return_index=True)
+        if len(members) == 0:
+            return
+        days = np.maximum(days[first], self.m.join_day[members])
+        share = self.rng.uniform(0.5, 1.0, len(members))
+        amount = np.floor(opening[members] * share / 5_000) * 5_000
+        amount = np.where(amount <= 0, opening[members], amount).astype(np.int64)
+        self._saving(members, days, 2, 1, amount, np.full(len(members), -1))
+        self.state.sukarela[members] -= amount
+
+    def _month_applications(self, t: int, group_share: FloatArray) -> None:
+        """Applications sized to income; the cooperative screens only on what it can see."""
+        m, st, rng = self.m, self.state, self.rng
+        cand = np.flatnonzero((m.join_month < t) & (st.busy_until < t) & ~st.blocked)
+        sector = m.sector[cand]
+        # seasonal sectors borrow ahead of a turn of their season
+        seasonal_need = np.isin(sector, self.seasonal_sectors) & (
+            self.season_by_sector[sector, t + 1] != self.season_by_sector[sector, t]
+        )
+        chosen = rng.random(len(cand)) < 0.05 + 0.06 * seasonal_need
+        app, seasonal_need = cand[chosen], seasonal_need[chosen]
+        k = len(app)
+        if k == 0:
+            return
+        app_day = self._day(t, app)
+        owed = st.owed_wajib[app, :t].sum(axis=1)
+        rejected = rng.random(k) < sigmoid(-2.8 + 0.6 * owed + 1.5 * st.last_loan_late[app])
+        tenor = rng.choice(np.array([3, 6, 9, 12, 18, 24]), k, p=[0.1, 0.25, 0.1, 0.35, 0.1, 0.1])
+        emergency = rng.random(k) < 0.07
+        tenor = np.where(emergency, np.minimum(tenor, 6), tenor).astype(np.int64)
+        group_loan = (m.group_of[app] >= 0) & (rng.random(k) < 0.5) & ~emergency
+        seasonal = seasonal_need & ~group_loan & ~emergency & (rng.random(k) < 0.6)
+        product = np.select([emergency, group_loan, seasonal], [3, 2, 1], default=0).astype(
+            np.int64
+        )
+        principal = m.level[app] * rng.uniform(0.6, 2.6, k) * np.sqrt(tenor / 12)
+        principal = np.where(emergency, np.minimum(principal, 3_000_000), principal)
+        principal = np.clip(np.round(principal / 100_000) * 100_000, 1_000_000, 50_000_000).astype(
+            np.int64
+        )
+        rate = np.round(self.coop_rate - 0.0025 * group_loan + 0.0025 * emergency, 4)
+        purposes = list(LoanPurpose)
+        business = np.array(
+            [
+                purposes.index(
+                    SECTORS[SECTOR_ORDER[s]].purposes[
+                        int(rng.integers(0, 3)) % len(SECTORS[SECTOR_ORDER[s]].purposes)
+                    ]
+                )
+                for s in m.sector[app]
+            ],
+            dtype=np.int64,
+        )
+        personal = rng.choice(
+            np.array(
+                [
+                    purposes.index(p)
+                    for p in (LoanPurpose.HEALTH, LoanPurpose.EDUCATION, LoanPurpose.HOUSEHOLD)
+                ]
+            ),
+            k,
+        )
+        purpose = np.where(emergency, personal, business)
+        disb_day = np.where(rejected, -1, app_day + rng.integers(1, 11, k))
+        # an application still pending at the end of the horizon is not in the ledger
+        keep: npt.NDArray[Any] = disb_day <= self.end_day
+        cols: list[npt.NDArray[Any]] = [
+            a[keep]
+            for a in (app, app_day, rejected, tenor, product, principal, rate, purpose, disb_day)
+        ]
+        app, app_day, rejected, tenor, product, principal, rate, purpose, disb_day = cols
+        loan_ids = np.arange(st.n_loans, st.n_loans + len(app))
+        st.n_loans += len(app)
+        self.loans.add(
+            loan=loan_ids,
+            member=app,
+            app_day=app_day,
+            disb_day=disb_day,
+            rejected=rejected,
+            principal=principal,
+            tenor=tenor,
+            rate=rate,
+            eff=_effective_annual_rate(rate, tenor),
+            product=product,
+            purpose=purpose,
+            group=np.where(product == 2, m.group_of[app], -1),
+        )
+        d = ~rejected
+        self._disburse(
+            t, loan_ids[d], app[d], tenor[d], principal[d], rate[d], disb_day[d], group_share
+        )
+
+    def _disburse(
+        self,
+        t: int,
+        loan: IntArray,
+        member: IntArray,
+        tenor: IntArray,
+        principal: IntArray,
+        rate: FloatArray,
+        disb_day: IntArray,
+        group_share: FloatArray,
+    ) -> None:
+        """Schedule, true hazard, oracle PD and the stop draw of newly disbursed loans."""
+        if len(loan) == 0:
+            return
+        m, st = self.m, self.state
+        n_loan = len(loan)
+        rep = np.repeat(np.arange(n_loan), tenor)
+        k = np.arange(len(rep)) - np.repeat(np.cumsum(tenor) - tenor, tenor) + 1
+        disb_month = np.searchsorted(self.m_start, disb_day, side="right") - 1
+        day_of_month = np.minimum(disb_day - self.m_start[disb_month], 27)
+        due_month = disb_month[rep] + k
+        due_day = self.m_start[due_month] + day_of_month[rep]
+        base = principal // tenor
+        principal_due = np.where(
+            k == tenor[rep], principal[rep] - base[rep] * (tenor[rep] - 1), base[rep]
+        )
+        interest_due = np.round(principal * rate).astype(np.int64)[rep]
+        amount_due = principal_due + interest_due
+        total = np.bincount(rep, amount_due, n_loan).astype(np.int64)
+        before = np.cumsum(amount_due) - amount_due - np.repeat(np.cumsum(total) - total, tenor)
+        remaining = total[rep] - before
+
+        mem_k = member[rep]
+        afford = np.log(amount_due / m.level[mem_k])
+        season_k = np.log(self.season[mem_k, due_month])
+        city_k = np.log(self.city[due_month])
+        thin = (t - m.join_month[member]) < THIN_FILE_MONTHS
+        x = (
+            HAZARD_BASE
+            + PROFILE_RISK_OFFSET[self.place.profile]
+            - DISCIPLINE_LOGIT * m.discipline[mem_k]
+            + AFFORDABILITY_LOGIT * (afford - AFFORDABILITY_REF)
+            - SEASON_LOGIT * season_k
+            - CITY_LOGIT * city_k
+            + VOLATILITY_LOGIT * (m.volatility[mem_k] - VOLATILITY_REF)
+            + GROUP_ARREARS_LOGIT * group_share[mem_k]
+            + THIN_FILE_LOGIT * thin[rep]
+        )
+        # a shock's onset is unknown at application: the oracle integrates over it
+        h_expected = (1 - SHOCK_ONSET_PROB) * sigmoid(x) + SHOCK_ONSET_PROB * sigmoid(
+            x + SHOCK_LOGIT
+        )
+        h_realised = sigmoid(x + SHOCK_LOGIT * self.onset[mem_k, due_month])
+        hit = self.rng.random(len(k)) < h_realised
+        first = np.full(n_loan, NO_STOP, dtype=np.int64)
+        np.minimum.at(first, rep[hit], k[hit])
+        stop, after = k == first[rep], k > first[rep]
+        in_window = due_day + DEFAULT_DPD <= disb_day[rep] + DEFAULT_WINDOW_DAYS
+        survival = np.exp(np.bincount(rep, np.where(in_window, np.log1p(-h_expected), 0.0), n_loan))
+        w = in_window.astype(np.float64)
+        n_w = np.maximum(np.bincount(rep, w, n_loan), 1.0)
+
+        def window_mean(values: FloatArray) -> FloatArray:
+            return np.asarray(np.bincount(rep, values * w, n_loan) / n_w, dtype=np.float64)
+
+        contributions = {
+            TRUE_DRIVERS["discipline"]: -DISCIPLINE_LOGIT * m.discipline[member],
+            TRUE_DRIVERS["affordability"]: AFFORDABILITY_LOGIT
+            * window_mean(afford - AFFORDABILITY_REF),
+            TRUE_DRIVERS["seasonality"]: -SEASON_LOGIT * window_mean(season_k),
+            TRUE_DRIVERS["volatility"]: VOLATILITY_LOGIT * (m.volatility[member] - VOLATILITY_REF),
+            TRUE_DRIVERS["group"]: GROUP_ARREARS_LOGIT * group_share[member],
+            TRUE_DRIVERS["thin_file"]: THIN_FILE_LOGIT * thin,
+            TRUE_DRIVERS["city"]: -CITY_LOGIT * window_mean(city_k),
+        }
+        self.oracle.add(
+            loan=loan,
+            true_pd_12m=1.0 - survival,
+            simulated_default_12m=np.bincount(rep, stop & in_window, n_loan) > 0,
+            stop_installment=np.where(first == NO_STOP, 0, first),
+            **{f"contrib_{name}": v for name, v in contributions.items()},
+        )
+        st.busy_until[member] = disb_month + tenor
+        self.installments.add(
+            loan=loan[rep],
+            member=mem_k,
+            no=k,
+            due=due_day,
+            principal=principal_due,
+            interest=interest_due,
+            amount=amount_due,
+        )
+        fields = {
+            "loan": loan[rep],
+            "member": mem_k,
+            "due": due_day,
+            "amount": amount_due,
+            "remaining": remaining,
+            "stop": stop,
+            "after_stop": after,
+        }
+        for month in np.unique(due_month[due_month < self.h.months]):
+            sel = due_month == month
+            st.due.setdefault(int(month), []).append({f: v[sel] for f, v in fields.items()})
+
+
+NO_STOP = 10**6
+
+
+def _effective_annual_rate(flat_monthly: FloatArray, tenor: IntArray) -> FloatArray:
+    """(1 + IRR)^12 - 1 of a flat schedule, by Newton's method on the monthly IRR."""
+    payment = 1.0 / tenor + flat_monthly
+    k = np.arange(1, 61)[None, :]
+    live = k <= tenor[:, None]
+    r = np.full(len(tenor), 0.02)
+    for _ in range(30):
+        disc = (1 + r[:, None]) ** (-k)
+        f = (payment[:, None] * disc * live).sum(axis=1) - 1.0
+        slope = (-k * payment[:, None] * disc / (1 + r[:, None]) * live).sum(axis=1)
+        r = r - f / slope
+    return np.asarray(np.round((1 + r) ** 12 - 1, 6), dtype=np.float64)
+
+
+def _dates(days: npt.NDArray[Any]) -> pd.Series:
+    return pd.Series(np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype(DATE_DTYPE))
+
+
+def _ordered(ev: _Events, *names: str) -> dict[str, npt.NDArray[Any]]:
+    """Event columns sorted by day then member, so ids follow the calendar."""
+    cols = {n: ev.get(n) for n in names}
+    order = np.lexsort((cols["member"], cols["day"]))
+    return {n: v[order] for n, v in cols.items()}
+
+
+def simulate_cooperative(
+    place: Place,
+    horizon: Horizon,
+    n_members: int,
+    city_factor: FloatArray,
+    rng: np.random.Generator,
+    pii_key: bytes,
+) -> CoopSimulation:
+    """Simulate `n_members` members of one cooperative over the horizon.
+
+    `city_factor` is the city-wide income multiplier per month (months + EXTRA_MONTHS long),
+    shared by every cooperative of a run.
+    """
+    sim = _Simulator(place, horizon, n_members, city_factor, rng)
+    sim.run()
+    return _assemble(sim, rng, pii_key)
+
+
+def _assemble(sim: _Simulator, rng: np.random.Generator, pii_key: bytes) -> CoopSimulation:
+    place, m, h = sim.place, sim.m, sim.h
+    coop = place.cooperative_id
+    n = len(m.sector)
+    member_ids = make_ids(f"{coop}-A", np.arange(1, n + 1), 5)
+    group_ids = make_ids(f"{coop}-K", np.arange(1, len(m.group_size) + 1), 3)
+
+    def member_id(idx: npt.NDArray[Any]) -> pd.Series:
+        return member_ids.iloc[np.asarray(idx, dtype=np.int64)].reset_index(drop=True)
+
+    def group_id(idx: npt.NDArray[Any]) -> pd.Series:
+        out = pd.Series([None] * len(idx), dtype="str")
+        has = np.asarray(idx) >= 0
+        out[has] = group_ids.iloc[np.asarray(idx)[has]].to_numpy()
+        return out
+
+    sectors = [s.value for s in SECTOR_ORDER]
+    birth = m.join_day - rng.integers(21 * 365, 65 * 365, n)
+    nik_hash, phone_hash = make_nik_hashes(birth, m.female, rng, pii_key)
+    phone = pd.Series(phone_hash, dtype="str")
+    phone[rng.random(n) < 0.15] = None
+    cooperatives = pd.DataFrame(
+        {
+            "cooperative_id": [coop],
+            "name": [place.name],
+            "kelurahan": [place.kelurahan],
+            "kecamatan": pd.Series([place.kecamatan], dtype="str"),
+            "city": [place.city],
+            "profile": [place.profile.value],
+            "established_date": _dates(np.array([h.month_start[0]])),
+        }
+    )
+    members = pd.DataFrame(
+        {
+            "member_id": member_ids,
+            "cooperative_id": coop,
+            "nik_hash": pd.Series(nik_hash, dtype="str"),
+            "phone_hash": phone,
+            "name": pd.Series(make_names(m.female, rng), dtype="str"),
+            "gender": np.where(m.female, Gender.FEMALE.value, Gender.MALE.value),
+            "join_date": _dates(m.join_day),
+            "sector": np.array(sectors)[m.sector],
+            "group_id": group_id(m.group_of),
+        }
+    )
+
+    sv = _ordered(sim.savings, "member", "day", "kind", "direction", "amount", "period")
+    months_str = np.datetime_as_string(h.all_months, unit="M")
+    savings = pd.DataFrame(
+        {
+            "transaction_id": make_ids(f"{coop}-S", np.arange(1, len(sv["day"]) + 1), 8),
+            "member_id": member_id(sv["member"]),
+            "cooperative_id": coop,
+            "date": _dates(sv["day"]),
+            "kind": np.array([k.value for k in SavingsKind])[sv["kind"]],
+            "direction": np.array([d.value for d in Direction])[sv["direction"]],
+            "amount": sv["amount"],
+            "period": pd.Series(
+                np.where(sv["period"] >= 0, months_str[np.maximum(sv["period"], 0)], None),
+                dtype="str",
+            ),
+        }
+    )
+
+    ln = {c: sim.loans.get(c) for c in sim.loans.cols}
+    loan_ids = (
+        make_ids(f"{coop}-P", ln["loan"] + 1, 6)
+        if len(ln.get("loan", []))
+        else pd.Series([], dtype="str")
+    )
+    disb = (
+        _dates(np.where(ln["rejected"], 0, ln["disb_day"]))
+        if loan_ids.size
+        else _dates(np.array([]))
+    )
+    if loan_ids.size:
+        disb[ln["rejected"]] = pd.NaT
+    loans = pd.DataFrame(
+        {
+            "loan_id": loan_ids,
+            "member_id": member_id(ln.get("member", np.array([], dtype=np.int64))),
+            "cooperative_id": coop,
+            "group_id": group_id(ln.get("group", np.array([], dtype=np.int64))),
+            "application_date": _dates(ln.get("app_day", np.array([]))),
+            "disbursement_date": disb,
+            "status": np.where(
+                ln.get("rejected", np.array([], dtype=bool)),
+                LoanStatus.REJECTED.value,
+                LoanStatus.DISBURSED.value,
+            ),
+            "principal": ln.get("principal", np.array([], dtype=np.int64)),
+            "tenor_months": ln.get("tenor", np.array([], dtype=np.int64)),
+            "flat_monthly_rate": ln.get("rate", np.array([], dtype=np.float64)),
+            "effective_annual_rate": ln.get("eff", np.array([], dtype=np.float64)),
+            "product": np.array([p.value for p in LoanProduct])[
+                ln.get("product", np.array([], dtype=np.int64))
+            ],
+            "purpose": np.array([p.value for p in LoanPurpose])[
+                ln.get("purpose", np.array([], dtype=np.int64))
+            ],
+        }
+    )
+
+    def loan_id(idx: npt.NDArray[Any]) -> pd.Series:
+        return make_ids(f"{coop}-P", np.asarray(idx, dtype=np.int64) + 1, 6)
+
+    it = {
+        c: sim.installments.get(c)
+        for c in ("loan", "member", "no", "due", "principal", "interest", "amount")
+    }
+    order = np.lexsort((it["no"], it["loan"]))
+    it = {c: v[order] for c, v in it.items()}
+    installments = pd.DataFrame(
+        {
+            "loan_id": loan_id(it["loan"]),
+            "member_id": member_id(it["member"]),
+            "cooperative_id": coop,
+            "installment_no": it["no"].astype(np.int64),
+            "due_date": _dates(it["due"]),
+            "principal_due": it["principal"].astype(np.int64),
+            "interest_due": it["interest"].astype(np.int64),
+            "amount_due": it["amount"].astype(np.int64),
+        }
+    )
+    rp = _ordered(sim.repayments, "loan", "member", "day", "amount")
+    repayments = pd.DataFrame(
+        {
+            "repayment_id": make_ids(f"{coop}-B", np.arange(1, len(rp["day"]) + 1), 7),
+            "loan_id": loan_id(rp["loan"]),
+            "member_id": member_id(rp["member"]),
+            "cooperative_id": coop,
+            "date": _dates(rp["day"]),
+            "amount": rp["amount"].astype(np.int64),
+        }
+    )
+    pu = _ordered(sim.purchases, "member", "day", "amount", "credit")
+    purchases = pd.DataFrame(
+        {
+            "purchase_id": make_ids(f"{coop}-G", np.arange(1, len(pu["day"]) + 1), 8),
+            "member_id": member_id(pu["member"]),
+            "cooperative_id": coop,
+            "date": _dates(pu["day"]),
+            "amount": pu["amount"].astype(np.int64),
+            "payment": np.where(
+                pu["credit"].astype(bool), PaymentMethod.CREDIT.value, PaymentMethod.CASH.value
+            ),
+        }
+    )
+    sa = _ordered(sim.sales, "member", "day", "amount")
+    produce = np.array([SECTORS[s].produce.value for s in SECTOR_ORDER])
+    sales = pd.DataFrame(
+        {
+            "sale_id": make_ids(f"{coop}-J", np.arange(1, len(sa["day"]) + 1), 8),
+            "member_id": member_id(sa["member"]),
+            "cooperative_id": coop,
+            "date": _dates(sa["day"]),
+            "product": produce[m.sector[sa["member"]]],
+            "amount": sa["amount"].astype(np.int64),
+        }
+    )
+
+    orc = {c: sim.oracle.get(c) for c in sim.oracle.cols}
+    contrib_names = [c for c in orc if c.startswith("contrib_")]
+    oracle_loans = pd.DataFrame({"loan_id": loan_id(orc.get("loan", np.array([], dtype=np.int64)))})
+    oracle_loans["cooperative_id"] = coop
+    for c in ("true_pd_12m", "simulated_default_12m", "stop_installment", *contrib_names):
+        oracle_loans[c] = orc.get(c, np.array([]))
+    if contrib_names:
+        values = np.column_stack([orc[c] for c in contrib_names])
+        top = np.argsort(-values, axis=1)[:, :3]
+        labels = np.array([c.removeprefix("contrib_") for c in contrib_names])
+        for j in range(min(3, len(contrib_names))):
+            oracle_loans[f"driver_{j + 1}"] = labels[top[:, j]]
+    oracle_loans = loans[["loan_id", "member_id", "application_date", "disbursement_date"]].merge(
+        oracle_loans, on="loan_id", how="inner"
+    )
+    oracle_loans["window_closed"] = (
+        oracle_loans["disbursement_date"] + pd.Timedelta(days=DEFAULT_WINDOW_DAYS)
+        <= _dates(np.array([h.end_day]))[0]
+    )
+    oracle_members = pd.DataFrame(
+        {
+            "member_id": member_ids,
+            "cooperative_id": coop,
+            "profile": place.profile.value,
+            "sector": np.array(sectors)[m.sector],
+            "discipline": m.discipline,
+            "income_level": m.level,
+            "income_volatility": m.volatility,
+            "coop_sales_share": m.coop_share,
+        }
+    )
+    tables = {
+        "cooperatives": cooperatives,
+        "members": members,
+        "savings": savings,
+        "loans": loans,
+        "installments": installments,
+        "repayments": repayments,
+        "store_purchases": purchases,
+        "produce_sales": sales,
+    }
+    return CoopSimulation(tables=tables, oracle_loans=oracle_loans, oracle_members=oracle_members)

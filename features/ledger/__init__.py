@@ -1,0 +1,1 @@
+"""Ledger import: parsing and validation of cooperative spreadsheet exports."""

@@ -1,0 +1,176 @@
+"""The ledger on disk: one Parquet file per table per cooperative, read lazily.
+
+Layout::
+
+    LEDGER_DIR/ledger.json                      format version and row counts
+    LEDGER_DIR/<table>/<cooperative_id>.parquet one partition
+    LEDGER_DIR/quarantine/<table>.parquet       rows the importer rejected, with reasons
+
+A partition is a cooperative: pipelines work one cooperative at a time so memory is bounded
+by the largest cooperative, not the ledger.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from features.ledger.contracts import (
+    DATE_DTYPE,
+    PARTITION_KEY,
+    TABLE_ORDER,
+    TABLES,
+    arrow_schema,
+    conform,
+    empty_frame,
+    validate,
+)
+
+FORMAT_VERSION = 1
+MANIFEST = "ledger.json"
+QUARANTINE_DIR = "quarantine"
+
+
+class LedgerNotFoundError(FileNotFoundError):
+    """The folder is not an Amanah ledger (no manifest)."""
+
+
+def _partition_path(root: Path, table: str, cooperative_id: str) -> Path:
+    return root / table / f"{cooperative_id}.parquet"
+
+
+def write_partition(root: Path, table: str, cooperative_id: str, frame: pd.DataFrame) -> int:
+    """Validate one cooperative's rows of one table against the contract and write them."""
+    frame = validate(table, conform(table, frame))
+    if (frame[PARTITION_KEY] != cooperative_id).any():
+        raise ValueError(f"{table}: rows of another cooperative in partition {cooperative_id!r}")
+    path = _partition_path(root, table, cooperative_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    arrow = pa.Table.from_pandas(frame, schema=arrow_schema(table), preserve_index=False)
+    pq.write_table(arrow, path, compression="zstd")
+    return len(frame)
+
+
+def write_cooperative(
+    root: Path, cooperative_id: str, tables: dict[str, pd.DataFrame]
+) -> dict[str, int]:
+    """Write every table of one cooperative (missing tables are written empty)."""
+    counts = {}
+    for name in TABLE_ORDER:
+        frame = tables.get(name, empty_frame(name))
+        counts[name] = write_partition(root, name, cooperative_id, frame)
+    return counts
+
+
+def write_manifest(root: Path, counts: dict[str, dict[str, int]], source: str) -> None:
+    """Record the format version, where the ledger came from and rows per table and cooperative."""
+    manifest = {
+        "format_version": FORMAT_VERSION,
+        "source": source,
+        "tables": {t: counts.get(t, {}) for t in TABLE_ORDER},
+    }
+    (root / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
+
+
+def write_ledger(
+    root: Path, tables: dict[str, pd.DataFrame], source: str
+) -> dict[str, dict[str, int]]:
+    """Write a whole in-memory ledger, split by cooperative, plus its manifest."""
+    root.mkdir(parents=True, exist_ok=True)
+    coops = sorted(set(tables["cooperatives"][PARTITION_KEY]))
+    counts: dict[str, dict[str, int]] = {t: {} for t in TABLE_ORDER}
+    for coop in coops:
+        parts = {t: f[f[PARTITION_KEY] == coop] for t, f in tables.items()}
+        for t, n in write_cooperative(root, coop, parts).items():
+            counts[t][coop] = n
+    for t, f in tables.items():
+        orphans = set(f[PARTITION_KEY]) - set(coops)
+        if orphans:
+            raise ValueError(
+                f"{t}: rows for cooperatives not in `cooperatives`: {sorted(orphans)[:5]}"
+            )
+    write_manifest(root, counts, source)
+    return counts
+
+
+def _read_file(path: Path, table: str, columns: list[str] | None) -> pd.DataFrame:
+    arrow = pq.read_table(path, columns=columns, schema=arrow_schema(table))
+    frame: pd.DataFrame = arrow.to_pandas(date_as_object=False)
+    for c in TABLES[table].columns:
+        if c.kind == "date" and c.name in frame.columns:
+            frame[c.name] = frame[c.name].astype(DATE_DTYPE)
+    return frame
+
+
+@dataclass
+class LedgerPartition:
+    """One cooperative's ledger; each table is read on first use and then kept."""
+
+    root: Path
+    cooperative_id: str
+    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def table(self, name: str) -> pd.DataFrame:
+        if name not in self._cache:
+            self._cache[name] = _read_file(
+                _partition_path(self.root, name, self.cooperative_id), name, None
+            )
+        return self._cache[name]
+
+
+class Ledger:
+    """Read access to a ledger folder: one cooperative, several, or all, lazily."""
+
+    def __init__(self, root: Path | str) -> None:
+        self.root = Path(root)
+        manifest = self.root / MANIFEST
+        if not manifest.is_file():
+            raise LedgerNotFoundError(
+                f"{self.root} is not an Amanah ledger: {MANIFEST} is missing "
+                "(create one with `amanah generate` or `amanah import`)"
+            )
+        self.manifest = json.loads(manifest.read_text(encoding="utf-8"))
+
+    def cooperative_ids(self) -> list[str]:
+        return sorted(p.stem for p in (self.root / "cooperatives").glob("*.parquet"))
+
+    def read(
+        self,
+        table: str,
+        cooperatives: str | Iterable[str] | None = None,
+        columns: list[str] | None = None,
+    ) -> pd.DataFrame:
+        """Concatenate a table over the chosen cooperatives (all by default)."""
+        if table not in TABLES:
+            raise KeyError(f"unknown table {table!r}; expected one of {', '.join(TABLE_ORDER)}")
+        if cooperatives is None:
+            ids = self.cooperative_ids()
+        elif isinstance(cooperatives, str):
+            ids = [cooperatives]
+        else:
+            ids = list(cooperatives)
+        frames = [_read_file(_partition_path(self.root, table, c), table, columns) for c in ids]
+        if not frames:
+            empty = empty_frame(table)
+            return empty if columns is None else empty[columns]
+        return pd.concat(frames, ignore_index=True)
+
+    def partition(self, cooperative_id: str) -> LedgerPartition:
+        if not _partition_path(self.root, "cooperatives", cooperative_id).is_file():
+            raise KeyError(f"no cooperative {cooperative_id!r} in {self.root}")
+        return LedgerPartition(self.root, cooperative_id)
+
+    def partitions(self) -> Iterator[LedgerPartition]:
+        for c in self.cooperative_ids():
+            yield LedgerPartition(self.root, c)
+
+    def quarantine(self, table: str) -> pd.DataFrame | None:
+        """Rows the importer rejected for this table, or None when there were none."""
+        path = self.root / QUARANTINE_DIR / f"{table}.parquet"
+        return pd.DataFrame(pd.read_parquet(path)) if path.is_file() else None

@@ -1,0 +1,37 @@
+"""Settings from the environment (`AMANAH_*`), read once and overridable in tests."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_KEY_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Secrets have no default: none lives in code or git."""
+
+    model_config = SettingsConfigDict(env_prefix="AMANAH_", extra="ignore")
+
+    pii_key: SecretStr | None = Field(
+        default=None,
+        description="Secret for the keyed HMAC of NIK and phone numbers (>= 32 characters).",
+    )
+
+    @field_validator("pii_key")
+    @classmethod
+    def _key_long_enough(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value()) < MIN_KEY_LENGTH:
+            raise ValueError(
+                f"AMANAH_PII_KEY must be at least {MIN_KEY_LENGTH} characters "
+                f"(got {len(v.get_secret_value())}); generate one with "
+                "`python -c 'import secrets; print(secrets.token_hex(32))'`"
+            )
+        return v
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Risk model code: training, calibration, scaling, policy, reasons, registry (issue 4+)."""

@@ -1,0 +1,1 @@
+"""The `amanah` command line and (later) the FastAPI app and officer console."""

@@ -1,0 +1,106 @@
+"""The `amanah` command line: one entry point for generating, importing, exporting, demo."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from features.generator.run import GeneratorConfig, GeneratorConfigError, generate_ledger
+from features.ledger.enums import CoopProfile
+from features.ledger.store import Ledger, LedgerNotFoundError
+from features.ledger.summary import LedgerSummary, summarise
+from features.settings import get_settings
+
+app = typer.Typer(
+    name="amanah",
+    help="Amanah: credit scoring for Koperasi Merah Putih (penilaian kredit koperasi).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]Error:[/] {message}")
+    return typer.Exit(code)
+
+
+def _pii_key() -> bytes | None:
+    key = get_settings().pii_key
+    return key.get_secret_value().encode("utf-8") if key is not None else None
+
+
+def print_summary(summary: LedgerSummary) -> None:
+    console.print(
+        f"[bold]{summary.cooperatives}[/] cooperatives, [bold]{summary.members:,}[/] members, "
+        f"[bold]{summary.loans_disbursed:,}[/] loans disbursed, "
+        f"{summary.loans_rejected:,} rejected "
+        f"(as of {summary.as_of.date()})"
+    )
+    rows = Table(title="Ledger rows per table")
+    rows.add_column("table")
+    rows.add_column("rows", justify="right")
+    for t, n in summary.rows.items():
+        rows.add_row(t, f"{n:,}")
+    console.print(rows)
+    prof = Table(title="Default (> 90 DPD within 12 months) by cooperative profile")
+    for col in ("profile", "cooperatives", "members", "labelled loans", "default rate"):
+        prof.add_column(col, justify="left" if col == "profile" else "right")
+    for profile, r in summary.by_profile.iterrows():
+        rate = r["default_rate"]
+        prof.add_row(
+            CoopProfile(str(profile)).label_en,
+            f"{int(r['cooperatives'])}",
+            f"{int(r['members']):,}",
+            f"{int(r['labelled_loans']):,}",
+            "n/a" if rate != rate else f"{rate:.1%}",
+        )
+    console.print(prof)
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Ledger folder to write (replaced).")],
+    cooperatives: Annotated[int, typer.Option(help="Number of cooperatives.")] = 34,
+    members_per_coop: Annotated[int, typer.Option(help="Members per cooperative.")] = 500,
+    months: Annotated[int, typer.Option(help="Months of history.")] = 36,
+    start: Annotated[str, typer.Option(help="First month, YYYY-MM.")] = "2023-06",
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same ledger.")] = 42,
+) -> None:
+    """Generate a synthetic ledger, with its ground truth kept apart for evaluation."""
+    config = GeneratorConfig(cooperatives, members_per_coop, months, start, seed)
+    began = time.perf_counter()
+    try:
+        counts = generate_ledger(out, config, pii_key=_pii_key())
+    except GeneratorConfigError as exc:
+        raise _fail(str(exc)) from exc
+    total = sum(sum(v.values()) for v in counts.values())
+    console.print(f"Wrote {total:,} ledger rows to {out} in {time.perf_counter() - began:.1f} s")
+
+
+@app.command()
+def summary(ledger: Annotated[Path, typer.Option("--ledger", help="Ledger folder.")]) -> None:
+    """Print a ledger's size and default rate by cooperative profile."""
+    try:
+        print_summary(summarise(Ledger(ledger)))
+    except LedgerNotFoundError as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Where the demo ledger goes.")] = Path(
+        "data/demo"
+    ),
+    cooperatives: Annotated[int, typer.Option(help="Number of cooperatives.")] = 34,
+    members_per_coop: Annotated[int, typer.Option(help="Members per cooperative.")] = 500,
+) -> None:
+    """Generate the demo ledger and print its summary (training and serving join later)."""
+    generate(out=out, cooperatives=cooperatives, members_per_coop=members_per_coop)
+    print_summary(summarise(Ledger(out)))
