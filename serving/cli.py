@@ -12,6 +12,9 @@ from rich.table import Table
 
 from features.generator.run import GeneratorConfig, GeneratorConfigError, generate_ledger
 from features.ledger.enums import CoopProfile
+from features.ledger.exporter import ExportError, export_ledger
+from features.ledger.importer import LedgerImportError, import_ledger
+from features.ledger.sources import SourceError
 from features.ledger.store import Ledger, LedgerNotFoundError
 from features.ledger.summary import LedgerSummary, summarise
 from features.settings import get_settings
@@ -104,3 +107,49 @@ def demo(
     """Generate the demo ledger and print its summary (training and serving join later)."""
     generate(out=out, cooperatives=cooperatives, members_per_coop=members_per_coop)
     print_summary(summarise(Ledger(out)))
+
+
+@app.command("import")
+def import_(
+    source: Annotated[
+        Path, typer.Option("--source", help="Folder of CSV files, or an XLSX workbook.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Ledger folder to create.")],
+    replace: Annotated[bool, typer.Option(help="Replace --out if it already holds files.")] = False,
+) -> None:
+    """Import a cooperative's export; rows that break a rule go to quarantine with the reason."""
+    try:
+        report = import_ledger(source, out, key=_pii_key(), replace=replace)
+    except (SourceError, LedgerImportError) as exc:
+        raise _fail(str(exc)) from exc
+    table = Table(title=f"Import of {source.name} into {out}")
+    for col in ("table", "read", "accepted", "quarantined", "blank rows", "quarantine reasons"):
+        table.add_column(col, justify="left" if col in ("table", "quarantine reasons") else "right")
+    for t in report.tables.values():
+        reasons = ", ".join(f"{rule} {n}" for rule, n in t.rules.most_common())
+        table.add_row(
+            t.table, f"{t.read:,}", f"{t.accepted:,}", f"{t.quarantined:,}", f"{t.blank:,}", reasons
+        )
+    console.print(table)
+    for t in report.tables.values():
+        if t.ignored_columns:
+            console.print(
+                f"{t.table}: ignored columns (kolom diabaikan): {', '.join(t.ignored_columns)}"
+            )
+    for name in report.unrecognised:
+        console.print(f"[yellow]Not a ledger table, skipped (bukan tabel buku besar):[/] {name}")
+    if any(t.quarantined for t in report.tables.values()):
+        console.print(f"Quarantined rows and their reasons: {out / 'quarantine'}")
+
+
+@app.command("export")
+def export(
+    ledger: Annotated[Path, typer.Option("--ledger", help="Ledger folder.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for CSV files, or a .xlsx path.")],
+) -> None:
+    """Write the ledger back to CSV files or an XLSX workbook (import gives it back unchanged)."""
+    try:
+        counts = export_ledger(ledger, out)
+    except (LedgerNotFoundError, ExportError) as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"Wrote {sum(counts.values()):,} rows of {len(counts)} tables to {out}")
