@@ -46,7 +46,7 @@ TABLE_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 # Columns that exports name differently; the contract name itself always matches too.
-_COMMON: dict[str, tuple[str, ...]] = {
+COMMON_ALIASES: dict[str, tuple[str, ...]] = {
     "cooperative_id": ("id koperasi", "kode koperasi", "no koperasi"),
     "member_id": ("id anggota", "no anggota", "nomor anggota", "kode anggota", "no induk anggota"),
     "loan_id": ("id pinjaman", "no pinjaman", "nomor pinjaman", "kode pinjaman", "no kredit"),
@@ -131,7 +131,7 @@ def column_lookup(table: str) -> dict[str, str]:
     names = [c.name for c in TABLES[table].columns] + list(HASHED_INPUTS.get(table, {}))
     for column in names:
         lookup[normalise(column)] = column
-        for alias in (*_COMMON.get(column, ()), *COLUMN_ALIASES[table].get(column, ())):
+        for alias in (*COMMON_ALIASES.get(column, ()), *COLUMN_ALIASES[table].get(column, ())):
             lookup.setdefault(normalise(alias), column)
     return lookup
 

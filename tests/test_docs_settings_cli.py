@@ -1,0 +1,54 @@
+"""The generated ledger reference is current; settings refuse weak keys; the CLI answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+from features.ledger import docs
+from features.settings import Settings
+from serving.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_committed_ledger_doc_matches_the_contracts() -> None:
+    committed = (ROOT / "docs" / "ledger.md").read_text(encoding="utf-8")
+    assert committed == docs.render(), "regenerate: python -m features.ledger.docs > docs/ledger.md"
+    assert "| `nik_hash` |" in committed
+
+
+def test_short_pii_key_is_refused_with_the_setting_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AMANAH_PII_KEY", "too-short")
+    with pytest.raises(ValidationError, match="AMANAH_PII_KEY must be at least 32"):
+        Settings()
+    monkeypatch.setenv("AMANAH_PII_KEY", "x" * 32)
+    assert Settings().pii_key is not None
+
+
+def test_generate_and_summary_commands(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "l"
+    args = ["generate", "--out", str(out), "--cooperatives", "2", "--members-per-coop", "30"]
+    result = runner.invoke(app, [*args, "--months", "12", "--start", "2024-01"])
+    assert result.exit_code == 0, result.output
+    assert (out / "ledger.json").is_file()
+    result = runner.invoke(app, ["summary", "--ledger", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Default (> 90 DPD within 12 months)" in result.output
+    assert "Coastal" in result.output
+
+
+def test_cli_errors_name_the_option_and_exit_2(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["generate", "--out", str(tmp_path / "x"), "--members-per-coop", "1"]
+    )
+    assert result.exit_code == 2
+    assert "--members-per-coop" in result.output
+    result = runner.invoke(app, ["summary", "--ledger", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "not an Amanah ledger" in result.output
