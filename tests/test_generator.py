@@ -11,9 +11,10 @@ import pandas.testing as pdt
 import pytest
 
 from features.generator.run import ORACLE_DIR, GeneratorConfig, generate_ledger, read_oracle
-from features.generator.simulate import TRUE_DRIVERS, _effective_annual_rate
+from features.generator.simulate import TRUE_DRIVERS
 from features.labels import past_due_within
 from features.ledger.contracts import TABLE_ORDER, TABLES, validate
+from features.ledger.rates import effective_annual_rate
 from features.ledger.store import Ledger
 from features.ledger.summary import summarise
 from tests.conftest import PII_KEY, TODAY
@@ -126,9 +127,9 @@ def test_schedule_adds_up_to_principal_plus_flat_interest(small_ledger: Path) ->
 
 def test_effective_rate_of_common_flat_quotes() -> None:
     # textbook values: 1% flat a month over a year is 1.79% a month IRR, 23.7% a year
-    eff = _effective_annual_rate(np.array([0.01, 0.015, 0.02]), np.array([12, 12, 12]))
+    eff = effective_annual_rate(np.array([0.01, 0.015, 0.02]), np.array([12, 12, 12]))
     assert eff == pytest.approx([0.2370, 0.3676, 0.5067], abs=1e-3)
-    assert _effective_annual_rate(np.array([0.0]), np.array([6]))[0] == pytest.approx(0.0, abs=1e-9)
+    assert effective_annual_rate(np.array([0.0]), np.array([6]))[0] == pytest.approx(0.0, abs=1e-9)
 
 
 def test_ledger_labels_agree_with_the_simulated_truth(medium_ledger: Path) -> None:
@@ -266,3 +267,22 @@ def test_summary_is_the_same_without_the_oracle(tmp_path: Path, small_ledger: Pa
     without = summarise(Ledger(copy))
     pdt.assert_frame_equal(with_oracle.by_profile, without.by_profile)
     assert with_oracle.rows == without.rows
+
+
+def test_reader_loads_one_several_or_all_cooperatives_lazily(small_ledger: Path) -> None:
+    ledger = Ledger(small_ledger)
+    ids = ledger.cooperative_ids()
+    assert ids == ["KMP-0001", "KMP-0002", "KMP-0003"]
+    everything = ledger.read("members")
+    two = ledger.read("members", ids[:2])
+    assert set(two["cooperative_id"]) == set(ids[:2])
+    assert len(two) + len(ledger.read("members", ids[2])) == len(everything)
+    part = ledger.partition("KMP-0002")
+    assert part._cache == {}  # nothing read until asked
+    loans = part.table("loans")
+    assert set(loans["cooperative_id"]) == {"KMP-0002"} and list(part._cache) == ["loans"]
+    assert [p.cooperative_id for p in ledger.partitions()] == ids
+    with pytest.raises(KeyError, match="unknown table"):
+        ledger.read("shares")
+    with pytest.raises(KeyError, match="no cooperative"):
+        ledger.partition("KMP-9999")

@@ -44,6 +44,7 @@ from features.ledger.enums import (
     PaymentMethod,
     SavingsKind,
 )
+from features.ledger.rates import effective_annual_rate
 
 # numpy's dtype-level typing adds noise without catching bugs in array code like this
 IntArray = npt.NDArray[Any]
@@ -552,7 +553,7 @@ class _Simulator:
             principal=principal,
             tenor=tenor,
             rate=rate,
-            eff=_effective_annual_rate(rate, tenor),
+            eff=effective_annual_rate(rate, tenor),
             product=product,
             purpose=purpose,
             group=np.where(product == 2, m.group_of[app], -1),
@@ -669,20 +670,6 @@ class _Simulator:
 
 
 NO_STOP = 10**6
-
-
-def _effective_annual_rate(flat_monthly: FloatArray, tenor: IntArray) -> FloatArray:
-    """(1 + IRR)^12 - 1 of a flat schedule, by Newton's method on the monthly IRR."""
-    payment = 1.0 / tenor + flat_monthly
-    k = np.arange(1, 61)[None, :]
-    live = k <= tenor[:, None]
-    r = np.full(len(tenor), 0.02)
-    for _ in range(30):
-        disc = (1 + r[:, None]) ** (-k)
-        f = (payment[:, None] * disc * live).sum(axis=1) - 1.0
-        slope = (-k * payment[:, None] * disc / (1 + r[:, None]) * live).sum(axis=1)
-        r = r - f / slope
-    return np.asarray(np.round((1 + r) ** 12 - 1, 6), dtype=np.float64)
 
 
 def _dates(days: npt.NDArray[Any]) -> pd.Series:

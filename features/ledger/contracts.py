@@ -379,8 +379,12 @@ def empty_frame(table: str) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Order columns as the contract does and cast to its dtypes (no value is changed)."""
+def conform(table: str, frame: pd.DataFrame, nullable: bool = False) -> pd.DataFrame:
+    """Order columns as the contract does and cast to its dtypes (no value is changed).
+
+    `nullable` keeps integer columns as pandas `Int64` so rows still missing a value (the
+    importer's, before quarantine) can be held; the index is kept.
+    """
     spec = TABLES[table]
     out = pd.DataFrame(index=frame.index)
     for c in spec.columns:
@@ -388,12 +392,12 @@ def conform(table: str, frame: pd.DataFrame) -> pd.DataFrame:
         if c.kind == "date":
             out[c.name] = pd.to_datetime(s).astype(DATE_DTYPE)
         elif c.kind in ("money", "amount0", "int"):
-            out[c.name] = s.astype("int64")
+            out[c.name] = s.astype("Int64") if nullable else s.astype("int64")
         elif c.kind == "rate":
-            out[c.name] = s.astype("float64")
+            out[c.name] = pd.to_numeric(s).astype("float64")
         else:
             out[c.name] = s.astype(str)
-    return out.reset_index(drop=True)
+    return out
 
 
 def validate(table: str, frame: pd.DataFrame) -> pd.DataFrame:

@@ -19,10 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.generator.simulate import _effective_annual_rate
 from features.identity import keyed_hash, normalise_nik, normalise_phone
 from features.ledger.contracts import (
-    DATE_DTYPE,
     TABLE_ORDER,
     TABLES,
     Column,
@@ -39,6 +37,7 @@ from features.ledger.parsing import (
     parse_rate,
     parse_rupiah,
 )
+from features.ledger.rates import effective_annual_rate
 from features.ledger.rules import message
 from features.ledger.sources import RawTable, read_source
 from features.ledger.store import QUARANTINE_DIR, write_ledger
@@ -433,10 +432,10 @@ def _import_table(
             typed[col.name] = None
             continue
         typed[col.name] = _parse_column(frame[col.name], col, rej, col.name not in derived)
-    typed = _to_dtypes(table, typed)
+    typed = conform(table, typed, nullable=True)
     if table == "loans" and "effective_annual_rate" not in frame:
         ok = typed["flat_monthly_rate"].notna() & typed["tenor_months"].notna()
-        typed.loc[ok, "effective_annual_rate"] = _effective_annual_rate(
+        typed.loc[ok, "effective_annual_rate"] = effective_annual_rate(
             typed.loc[ok, "flat_monthly_rate"].to_numpy(float),
             typed.loc[ok, "tenor_months"].to_numpy(int),
         )
@@ -468,22 +467,6 @@ def _import_table(
     quarantine["_reason_en"] = [r[1] for r in reasons]
     quarantine[SOURCE_ROW] = frame.loc[bad, SOURCE_ROW].astype("int64")
     return quarantine.reset_index(drop=True)
-
-
-def _to_dtypes(table: str, typed: pd.DataFrame) -> pd.DataFrame:
-    """Parsed Python values -> the contract's dtypes, with missing values as NA."""
-    out = pd.DataFrame(index=typed.index)
-    for col in TABLES[table].columns:
-        s = typed[col.name]
-        if col.kind == "date":
-            out[col.name] = pd.to_datetime(s).astype(DATE_DTYPE)
-        elif col.kind in ("money", "amount0", "int"):
-            out[col.name] = s.astype("Int64")
-        elif col.kind == "rate":
-            out[col.name] = pd.to_numeric(s).astype("float64")
-        else:
-            out[col.name] = s.astype("str")
-    return out
 
 
 def import_ledger(
