@@ -10,7 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from features.ledger.contracts import TABLES
-from features.ledger.headers import HASHED_INPUTS, column_lookup, normalise, table_for_name
+from features.ledger.headers import (
+    HASHED_INPUTS,
+    TABLE_ALIASES,
+    column_lookup,
+    normalise,
+    table_for_name,
+)
 from features.ledger.parsing import is_blank
 
 HEADER_SEARCH_ROWS = 15
@@ -163,22 +169,10 @@ def read_source(path: Path) -> tuple[list[RawTable], list[str]]:
             else:
                 found.append(raw)
     if not found:
-        expected = ", ".join(f"{t} ({TABLE_ALIASES_HINT[t]})" for t in TABLES)
+        expected = ", ".join(f"{t} ({TABLE_ALIASES[t][0]})" for t in TABLES)
         raise SourceError(
             f"No ledger table found in {path}. Expected CSV files or XLSX sheets named for, "
             f"or with the columns of: {expected}. "
             f"Tidak ada tabel buku besar koperasi yang dikenali di {path}."
         )
     return found, skipped
-
-
-TABLE_ALIASES_HINT: dict[str, str] = {
-    "cooperatives": "koperasi",
-    "members": "anggota",
-    "savings": "simpanan",
-    "loans": "pinjaman",
-    "installments": "jadwal angsuran",
-    "repayments": "pembayaran angsuran",
-    "store_purchases": "pembelian gerai",
-    "produce_sales": "penjualan hasil",
-}
