@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from features.ledger.contracts import DATE_DTYPE
+
 DEFAULT_WINDOW_DAYS = 365
 DEFAULT_DPD = 90
 
@@ -30,7 +32,7 @@ def past_due_within(
     )
     inst = inst.sort_values(["loan_id", "installment_no"])
     inst["cum_due"] = inst.groupby("loan_id")["amount_due"].cumsum()
-    inst["check"] = (inst["due_date"] + pd.Timedelta(days=dpd + 1)).astype("datetime64[ms]")
+    inst["check"] = (inst["due_date"] + pd.Timedelta(days=dpd + 1)).astype(DATE_DTYPE)
     inst = inst[inst["check"] <= inst["disbursement_date"] + pd.Timedelta(days=window_days)]
     # payments and checks on one time line per loan; a payment on the check day counts
     pay = repayments[["loan_id", "date", "amount"]].rename(columns={"date": "when"})
@@ -39,7 +41,7 @@ def past_due_within(
         [pay.assign(is_check=False, cum_due=0), checks.assign(amount=0, is_check=True)],
         ignore_index=True,
     )
-    line["when"] = line["when"].astype("datetime64[ms]")
+    line["when"] = line["when"].astype(DATE_DTYPE)
     line = line.sort_values(["loan_id", "when", "is_check"], kind="stable")
     line["cum_paid"] = line.groupby("loan_id")["amount"].cumsum()
     checked = line[line["is_check"]]

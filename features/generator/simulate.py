@@ -34,10 +34,12 @@ from features.generator.economy import (
 )
 from features.generator.ids import make_ids, make_names, make_nik_hashes
 from features.generator.places import Place
+from features.labels import DEFAULT_DPD, DEFAULT_WINDOW_DAYS, window_closed
 from features.ledger.contracts import DATE_DTYPE
 from features.ledger.enums import (
     Direction,
     Gender,
+    LabelledEnum,
     LoanProduct,
     LoanPurpose,
     LoanStatus,
@@ -52,9 +54,8 @@ FloatArray = npt.NDArray[Any]
 BoolArray = npt.NDArray[Any]
 
 EXTRA_MONTHS = 72  # schedules and expected incomes run past the horizon
-DEFAULT_DPD = 91  # more than 90 days past due
-DEFAULT_WINDOW_DAYS = 365
 MAX_LATE_DAYS = 75  # paying members are never more than this late on any instalment
+NO_STOP = 10**6  # stop instalment of a loan that is paid to the end
 
 # Hazard of stopping payment (log-odds per instalment) -- see the module docstring.
 HAZARD_BASE = -5.3
@@ -620,7 +621,8 @@ class _Simulator:
         first = np.full(n_loan, NO_STOP, dtype=np.int64)
         np.minimum.at(first, rep[hit], k[hit])
         stop, after = k == first[rep], k > first[rep]
-        in_window = due_day + DEFAULT_DPD <= disb_day[rep] + DEFAULT_WINDOW_DAYS
+        # the instalment's day DEFAULT_DPD + 1 past due falls within the label window
+        in_window = due_day + DEFAULT_DPD + 1 <= disb_day[rep] + DEFAULT_WINDOW_DAYS
         survival = np.exp(np.bincount(rep, np.where(in_window, np.log1p(-h_expected), 0.0), n_loan))
         w = in_window.astype(np.float64)
         n_w = np.maximum(np.bincount(rep, w, n_loan), 1.0)
@@ -669,11 +671,13 @@ class _Simulator:
             st.due.setdefault(int(month), []).append({f: v[sel] for f, v in fields.items()})
 
 
-NO_STOP = 10**6
-
-
 def _dates(days: npt.NDArray[Any]) -> pd.Series:
     return pd.Series(np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype(DATE_DTYPE))
+
+
+def _values(enum: type[LabelledEnum], codes: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Enum values for the integer codes the simulation uses (position in the enum)."""
+    return np.array(enum.values(), dtype=object)[np.asarray(codes, dtype=np.int64)]
 
 
 def _ordered(ev: _Events, *names: str) -> dict[str, npt.NDArray[Any]]:
@@ -755,8 +759,8 @@ def _assemble(sim: _Simulator, rng: np.random.Generator, pii_key: bytes) -> Coop
             "member_id": member_id(sv["member"]),
             "cooperative_id": coop,
             "date": _dates(sv["day"]),
-            "kind": np.array([k.value for k in SavingsKind])[sv["kind"]],
-            "direction": np.array([d.value for d in Direction])[sv["direction"]],
+            "kind": _values(SavingsKind, sv["kind"]),
+            "direction": _values(Direction, sv["direction"]),
             "amount": sv["amount"],
             "period": pd.Series(
                 np.where(sv["period"] >= 0, months_str[np.maximum(sv["period"], 0)], None),
@@ -765,47 +769,28 @@ def _assemble(sim: _Simulator, rng: np.random.Generator, pii_key: bytes) -> Coop
         }
     )
 
-    ln = {c: sim.loans.get(c) for c in sim.loans.cols}
-    loan_ids = (
-        make_ids(f"{coop}-P", ln["loan"] + 1, 6)
-        if len(ln.get("loan", []))
-        else pd.Series([], dtype="str")
-    )
-    disb = (
-        _dates(np.where(ln["rejected"], 0, ln["disb_day"]))
-        if loan_ids.size
-        else _dates(np.array([]))
-    )
-    if loan_ids.size:
-        disb[ln["rejected"]] = pd.NaT
-    loans = pd.DataFrame(
-        {
-            "loan_id": loan_ids,
-            "member_id": member_id(ln.get("member", np.array([], dtype=np.int64))),
-            "cooperative_id": coop,
-            "group_id": group_id(ln.get("group", np.array([], dtype=np.int64))),
-            "application_date": _dates(ln.get("app_day", np.array([]))),
-            "disbursement_date": disb,
-            "status": np.where(
-                ln.get("rejected", np.array([], dtype=bool)),
-                LoanStatus.REJECTED.value,
-                LoanStatus.DISBURSED.value,
-            ),
-            "principal": ln.get("principal", np.array([], dtype=np.int64)),
-            "tenor_months": ln.get("tenor", np.array([], dtype=np.int64)),
-            "flat_monthly_rate": ln.get("rate", np.array([], dtype=np.float64)),
-            "effective_annual_rate": ln.get("eff", np.array([], dtype=np.float64)),
-            "product": np.array([p.value for p in LoanProduct])[
-                ln.get("product", np.array([], dtype=np.int64))
-            ],
-            "purpose": np.array([p.value for p in LoanPurpose])[
-                ln.get("purpose", np.array([], dtype=np.int64))
-            ],
-        }
-    )
-
     def loan_id(idx: npt.NDArray[Any]) -> pd.Series:
         return make_ids(f"{coop}-P", np.asarray(idx, dtype=np.int64) + 1, 6)
+
+    ln = sim.loans
+    rejected = ln.get("rejected").astype(bool)
+    loans = pd.DataFrame(
+        {
+            "loan_id": loan_id(ln.get("loan")),
+            "member_id": member_id(ln.get("member")),
+            "cooperative_id": coop,
+            "group_id": group_id(ln.get("group")),
+            "application_date": _dates(ln.get("app_day")),
+            "disbursement_date": _dates(ln.get("disb_day")).where(~rejected),
+            "status": np.where(rejected, LoanStatus.REJECTED.value, LoanStatus.DISBURSED.value),
+            "principal": ln.get("principal"),
+            "tenor_months": ln.get("tenor"),
+            "flat_monthly_rate": ln.get("rate").astype(np.float64),
+            "effective_annual_rate": ln.get("eff").astype(np.float64),
+            "product": _values(LoanProduct, ln.get("product")),
+            "purpose": _values(LoanPurpose, ln.get("purpose")),
+        }
+    )
 
     it = {
         c: sim.installments.get(c)
@@ -877,10 +862,8 @@ def _assemble(sim: _Simulator, rng: np.random.Generator, pii_key: bytes) -> Coop
     oracle_loans = loans[["loan_id", "member_id", "application_date", "disbursement_date"]].merge(
         oracle_loans, on="loan_id", how="inner"
     )
-    oracle_loans["window_closed"] = (
-        oracle_loans["disbursement_date"] + pd.Timedelta(days=DEFAULT_WINDOW_DAYS)
-        <= _dates(np.array([h.end_day]))[0]
-    )
+    as_of = pd.Timestamp(np.datetime64(h.end_day + 1, "D"))
+    oracle_loans["window_closed"] = window_closed(oracle_loans, as_of).to_numpy()
     oracle_members = pd.DataFrame(
         {
             "member_id": member_ids,

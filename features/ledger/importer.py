@@ -28,6 +28,7 @@ from features.ledger.contracts import (
     conform,
     empty_frame,
 )
+from features.ledger.enums import Direction, LoanStatus, SavingsKind
 from features.ledger.headers import HASHED_INPUTS, normalise, value_lookup
 from features.ledger.parsing import (
     ParseError,
@@ -271,7 +272,7 @@ def _derive(table: str, frame: pd.DataFrame, ctx: _Context) -> tuple[pd.DataFram
         frame["member_id"] = _lookup(frame["loan_id"], loans, "loan_id", "member_id").astype(object)
     if table == "loans" and "status" not in frame and "disbursement_date" in frame:
         frame["status"] = np.where(
-            frame["disbursement_date"].map(is_blank), "rejected", "disbursed"
+            frame["disbursement_date"].map(is_blank), LoanStatus.REJECTED, LoanStatus.DISBURSED
         )
     return frame, set(frame.columns) - before
 
@@ -362,7 +363,7 @@ def _typed_rules(table: str, df: pd.DataFrame, rej: _Rejections, ctx: _Context) 
             df["application_date"].dt.date,
         )
         has_date = df["disbursement_date"].notna()
-        mismatch = (df["status"] == "disbursed") != has_date
+        mismatch = (df["status"] == LoanStatus.DISBURSED) != has_date
         rej.flag(
             mismatch,
             Rule.STATUS_MISMATCH,
@@ -371,29 +372,17 @@ def _typed_rules(table: str, df: pd.DataFrame, rej: _Rejections, ctx: _Context) 
             has_date.map({True: "dated", False: "no date"}),
         )
     if table == "savings":
-        locked = (df["direction"] == "withdrawal") & df["kind"].isin(["pokok", "wajib"])
+        locked = (df["direction"] == Direction.WITHDRAWAL) & df["kind"].isin(
+            [SavingsKind.POKOK, SavingsKind.WAJIB]
+        )
         rej.flag(locked, Rule.WITHDRAWAL_NOT_ALLOWED, "direction", df["kind"])
     key = list(spec.key)
     candidates = rej.ok & df[key].notna().all(axis=1)
     ok_rows = df[candidates]
-    dup = ok_rows.duplicated(key, keep="first")
-    first_row = ok_rows.drop_duplicates(key).set_index(key)[SOURCE_ROW]
-    dup_idx = dup[dup].index
-    if len(dup_idx):
-        keys = (
-            pd.MultiIndex.from_frame(ok_rows.loc[dup_idx, key])
-            if len(key) > 1
-            else ok_rows.loc[dup_idx, key[0]]
-        )
-        detail = (
-            pd.Series(first_row.reindex(keys).to_numpy(), index=dup_idx)
-            .astype("int64")
-            .astype("str")
-        )
-        value = ok_rows.loc[dup_idx, key].astype("str").agg(" / ".join, axis=1)
-        mask = pd.Series(False, index=df.index)
-        mask[dup_idx] = True
-        rej.flag(mask, Rule.DUPLICATE_ID, key[0], value.reindex(df.index), detail.reindex(df.index))
+    first_row = ok_rows.groupby(key)[SOURCE_ROW].transform("first")
+    dup = (ok_rows[SOURCE_ROW] != first_row).reindex(df.index, fill_value=False)
+    value = ok_rows[key].astype("str").agg(" / ".join, axis=1).reindex(df.index)
+    rej.flag(dup, Rule.DUPLICATE_ID, key[0], value, first_row.reindex(df.index).astype("Int64"))
 
 
 def _import_table(
@@ -440,7 +429,7 @@ def _import_table(
             typed.loc[ok, "tenor_months"].to_numpy(int),
         )
     if table == "savings":
-        wajib = typed["kind"].eq("wajib") & typed["period"].isna() & typed["date"].notna()
+        wajib = typed["kind"].eq(SavingsKind.WAJIB) & typed["period"].isna() & typed["date"].notna()
         typed.loc[wajib, "period"] = typed.loc[wajib, "date"].dt.strftime("%Y-%m")
     typed[SOURCE_ROW] = frame[SOURCE_ROW]
     _typed_rules(table, typed, rej, ctx)

@@ -82,19 +82,20 @@ def write_ledger(
     root: Path, tables: dict[str, pd.DataFrame], source: str
 ) -> dict[str, dict[str, int]]:
     """Write a whole in-memory ledger, split by cooperative, plus its manifest."""
-    root.mkdir(parents=True, exist_ok=True)
     coops = sorted(set(tables["cooperatives"][PARTITION_KEY]))
-    counts: dict[str, dict[str, int]] = {t: {} for t in TABLE_ORDER}
-    for coop in coops:
-        parts = {t: f[f[PARTITION_KEY] == coop] for t, f in tables.items()}
-        for t, n in write_cooperative(root, coop, parts).items():
-            counts[t][coop] = n
     for t, f in tables.items():
         orphans = set(f[PARTITION_KEY]) - set(coops)
         if orphans:
             raise ValueError(
                 f"{t}: rows for cooperatives not in `cooperatives`: {sorted(orphans)[:5]}"
             )
+    root.mkdir(parents=True, exist_ok=True)
+    by_coop = {t: dict(tuple(f.groupby(PARTITION_KEY, sort=False))) for t, f in tables.items()}
+    counts: dict[str, dict[str, int]] = {t: {} for t in TABLE_ORDER}
+    for coop in coops:
+        parts = {t: groups[coop] for t, groups in by_coop.items() if coop in groups}
+        for t, n in write_cooperative(root, coop, parts).items():
+            counts[t][coop] = n
     write_manifest(root, counts, source)
     return counts
 
