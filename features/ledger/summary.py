@@ -8,6 +8,7 @@ import pandas as pd
 
 from features.labels import past_due_within, window_closed
 from features.ledger.contracts import TABLE_ORDER
+from features.ledger.enums import LoanStatus
 from features.ledger.store import Ledger
 
 
@@ -67,8 +68,8 @@ def summarise(ledger: Ledger, as_of: pd.Timestamp | None = None) -> LedgerSummar
         rows=rows,
         cooperatives=len(coops),
         members=len(members),
-        loans_disbursed=int(loans["status"].eq("disbursed").sum()),
-        loans_rejected=int(loans["status"].eq("rejected").sum()),
+        loans_disbursed=int(loans["status"].eq(LoanStatus.DISBURSED).sum()),
+        loans_rejected=int(loans["status"].eq(LoanStatus.REJECTED).sum()),
         as_of=as_of,
         by_profile=by_profile,
     )
