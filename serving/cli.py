@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -17,6 +18,7 @@ from features.ledger.importer import LedgerImportError, import_ledger
 from features.ledger.sources import SourceError
 from features.ledger.store import Ledger, LedgerNotFoundError
 from features.ledger.summary import LedgerSummary, summarise
+from features.pipeline import build_features
 from features.settings import get_settings
 
 app = typer.Typer(
@@ -153,3 +155,55 @@ def export(
     except (LedgerNotFoundError, ExportError) as exc:
         raise _fail(str(exc)) from exc
     console.print(f"Wrote {sum(counts.values()):,} rows of {len(counts)} tables to {out}")
+
+
+features_app = typer.Typer(help="Point-in-time profiles and training tables.", no_args_is_help=True)
+app.add_typer(features_app, name="features")
+
+
+@features_app.command("build")
+def features_build(
+    ledger: Annotated[Path, typer.Option("--ledger", help="Ledger folder.")],
+    out: Annotated[Path, typer.Option("--out", help="Where training rows and profiles go.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Date of the current profiles (YYYY-MM-DD).")
+    ] = None,
+    engine: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    workers: Annotated[int, typer.Option(help="Dask local-cluster worker processes.")] = 2,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of an existing Dask scheduler.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Rebuild partitions already built.")] = False,
+) -> None:
+    """Build the training table (one row per application) and current member profiles."""
+    if engine not in ("local", "dask"):
+        raise _fail(f"--engine must be local or dask; got {engine!r}")
+    if workers < 1:
+        raise _fail(f"--workers must be at least 1; got {workers}")
+    try:
+        when = pd.Timestamp(as_of) if as_of else pd.Timestamp.today().normalize()
+    except ValueError as exc:
+        raise _fail(f"--as-of must be a date YYYY-MM-DD; got {as_of!r}") from exc
+    try:
+        report = build_features(
+            ledger,
+            out,
+            when,
+            engine="dask" if engine == "dask" else "local",
+            workers=workers,
+            scheduler=scheduler,
+            force=force,
+        )
+    except LedgerNotFoundError as exc:
+        raise _fail(str(exc)) from exc
+    rows = sum(int(b["training_rows"]) for b in report.built)
+    console.print(
+        f"Built {len(report.built)} partitions ({rows:,} applications, "
+        f"{report.ledger_rows:,} ledger rows) in {report.seconds:.1f} s; "
+        f"{len(report.skipped)} already built"
+    )
+    for coop, reason in report.failed.items():
+        err.print(f"[bold red]Partition {coop} failed:[/] {reason}")
+    if report.failed:
+        err.print("Fix the partitions above and run again: only missing partitions are rebuilt.")
+        raise typer.Exit(1)

@@ -108,12 +108,13 @@ def generate_ledger(
         )
         if progress:
             progress(i + 1, config.cooperatives)
-    write_manifest(out, counts, source="generator")
+    as_of = pd.Timestamp(np.datetime64(horizon.end_day + 1, "D")).date()
+    write_manifest(out, counts, source="generator", as_of=as_of)
     start_month = np.datetime64(config.start, "M")
     meta = {
         "config": asdict(config),
         "city_shock_months": [str(start_month + m) for m in shock_months],
-        "as_of": str(np.datetime64(horizon.end_day + 1, "D")),
+        "as_of": as_of.isoformat(),
     }
     (out / ORACLE_DIR / "run.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
     return counts

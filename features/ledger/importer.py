@@ -486,7 +486,9 @@ def import_ledger(
         if len(q):
             quarantine[table] = q
     out.mkdir(parents=True, exist_ok=True)
-    write_ledger(out, ctx.accepted, source=f"import:{source.name}")
+    # an export holds what happened up to the day of import (future dates are quarantined)
+    as_of = (ctx.today + pd.Timedelta(days=1)).date()
+    write_ledger(out, ctx.accepted, source=f"import:{source.name}", as_of=as_of)
     if quarantine:
         (out / QUARANTINE_DIR).mkdir(exist_ok=True)
         for table, q in quarantine.items():

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -68,18 +69,20 @@ def write_cooperative(
     return counts
 
 
-def write_manifest(root: Path, counts: dict[str, dict[str, int]], source: str) -> None:
-    """Record the format version, where the ledger came from and rows per table and cooperative."""
+def write_manifest(root: Path, counts: dict[str, dict[str, int]], source: str, as_of: date) -> None:
+    """Record the format version, the source, the day the ledger is complete up to (events
+    are dated before `as_of`) and rows per table and cooperative."""
     manifest = {
         "format_version": FORMAT_VERSION,
         "source": source,
+        "as_of": as_of.isoformat(),
         "tables": {t: counts.get(t, {}) for t in TABLE_ORDER},
     }
     (root / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
 
 
 def write_ledger(
-    root: Path, tables: dict[str, pd.DataFrame], source: str
+    root: Path, tables: dict[str, pd.DataFrame], source: str, as_of: date
 ) -> dict[str, dict[str, int]]:
     """Write a whole in-memory ledger, split by cooperative, plus its manifest."""
     coops = sorted(set(tables["cooperatives"][PARTITION_KEY]))
@@ -96,7 +99,7 @@ def write_ledger(
         parts = {t: groups[coop] for t, groups in by_coop.items() if coop in groups}
         for t, n in write_cooperative(root, coop, parts).items():
             counts[t][coop] = n
-    write_manifest(root, counts, source)
+    write_manifest(root, counts, source, as_of)
     return counts
 
 
@@ -137,6 +140,11 @@ class Ledger:
                 "(create one with `amanah generate` or `amanah import`)"
             )
         self.manifest = json.loads(manifest.read_text(encoding="utf-8"))
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        """Every event in the ledger is dated before this day; outcomes are known up to it."""
+        return pd.Timestamp(self.manifest["as_of"])
 
     def cooperative_ids(self) -> list[str]:
         return sorted(p.stem for p in (self.root / "cooperatives").glob("*.parquet"))

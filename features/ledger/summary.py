@@ -26,8 +26,8 @@ class LedgerSummary:
 def summarise(ledger: Ledger, as_of: pd.Timestamp | None = None) -> LedgerSummary:
     """Counts per table and the 12-month > 90 DPD default rate by cooperative profile.
 
-    Only loans whose 12-month window closed before `as_of` (default: the day after the last
-    event in the ledger) are counted, so open loans are never counted as good.
+    Only loans whose 12-month window closed before `as_of` (default: the ledger's own as-of
+    day) are counted, so open loans are never counted as good.
     """
     rows = {t: sum(ledger.manifest["tables"].get(t, {}).values()) for t in TABLE_ORDER}
     coops = ledger.read("cooperatives", columns=["cooperative_id", "profile"])
@@ -39,11 +39,7 @@ def summarise(ledger: Ledger, as_of: pd.Timestamp | None = None) -> LedgerSummar
         "installments", columns=["loan_id", "installment_no", "due_date", "amount_due"]
     )
     repayments = ledger.read("repayments", columns=["loan_id", "date", "amount"])
-    if as_of is None:
-        last = repayments["date"].max() if len(repayments) else loans["disbursement_date"].max()
-        as_of = (pd.Timestamp(last) if pd.notna(last) else pd.Timestamp.today()) + pd.Timedelta(
-            days=1
-        )
+    as_of = ledger.as_of if as_of is None else as_of
     disbursed = loans[loans["disbursement_date"].notna()]
     closed = window_closed(disbursed, as_of)
     default = past_due_within(disbursed, installments, repayments)

@@ -1,0 +1,273 @@
+"""`amanah features build`: the training table and current profiles, one cooperative at a time.
+
+Each cooperative partition is built by `build_partition`, a plain function of paths, so the
+local engine (a loop) and the Dask engine (`client.map` on a cluster) run exactly the same
+code and write the same files. A partition that fails is reported with its reason and the
+others finish; a rerun builds only the partitions whose outputs are missing.
+
+Output layout::
+
+    OUT/training/<cooperative_id>.parquet   one row per loan application, features + labels
+    OUT/profiles/<cooperative_id>.parquet   one row per member as of --as-of
+    OUT/profiles.sqlite                     member_id -> profile, for constant-time lookup
+    OUT/features.json                       as-of dates, catalog, partitions and failures
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from features.catalog import feature_names
+from features.labels import DEFAULT_DPD, EARLY_WARNING_DPD, past_due_within, window_closed
+from features.ledger.contracts import TABLE_ORDER
+from features.ledger.store import Ledger
+from features.profile_builder import ProfileRequests, RepaymentProfileBuilder
+
+Engine = Literal["local", "dask"]
+TRAINING, PROFILES = "training", "profiles"
+INDEX, MANIFEST = "profiles.sqlite", "features.json"
+LABELS = ("default_12m", *(f"dpd{d}_12m" for d in EARLY_WARNING_DPD))
+
+
+@dataclass
+class BuildReport:
+    built: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+    ledger_rows: int = 0
+    seconds: float = 0.0
+
+
+def training_table(
+    tables: dict[str, pd.DataFrame],
+    ledger_as_of: pd.Timestamp,
+    builder: RepaymentProfileBuilder | None = None,
+) -> pd.DataFrame:
+    """Features as of each application date, and labels from the 12 months after disbursement.
+
+    Rejected applications and loans whose window is still open are kept, unlabelled (NA):
+    an open loan is never counted as good.
+    """
+    loans = tables["loans"]
+    builder = builder or RepaymentProfileBuilder().fit(tables)
+    out = builder.transform(ProfileRequests.from_applications(loans))
+    out = out.rename(columns={"request_id": "loan_id", "as_of": "application_date"})
+    out.insert(2, "cooperative_id", loans["cooperative_id"].to_numpy())
+    disbursed = loans["disbursement_date"].notna().to_numpy()
+    closed = window_closed(loans, ledger_as_of).to_numpy() & disbursed
+    covered = builder.covered_
+    for name, dpd in zip(LABELS, (DEFAULT_DPD, *EARLY_WARNING_DPD), strict=True):
+        flag = past_due_within(
+            loans, tables["installments"], tables["repayments"], dpd=dpd, covered=covered
+        ).reindex(loans["loan_id"])
+        out[name] = pd.array(flag.to_numpy(dtype=bool), dtype="boolean")
+        out.loc[~closed, name] = pd.NA
+    out["labelled"] = closed
+    return out
+
+
+def current_profiles(
+    tables: dict[str, pd.DataFrame],
+    as_of: pd.Timestamp,
+    builder: RepaymentProfileBuilder | None = None,
+) -> pd.DataFrame:
+    """Every member's profile as of `as_of`, for serving and batch scoring."""
+    builder = builder or RepaymentProfileBuilder().fit(tables)
+    out = builder.transform(ProfileRequests.current(tables["members"], as_of))
+    out = out.drop(columns=["request_id"])
+    out.insert(1, "cooperative_id", tables["members"]["cooperative_id"].to_numpy())
+    return out
+
+
+def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".parquet.tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def build_partition(
+    ledger_dir: str, cooperative_id: str, out_dir: str, as_of: str
+) -> dict[str, Any]:
+    """Build and write one cooperative's training rows and profiles; returns counts.
+
+    Plain arguments only, so the same call runs in-process or on a Dask worker.
+    """
+    began = time.perf_counter()
+    ledger = Ledger(ledger_dir)
+    part = ledger.partition(cooperative_id)
+    tables = {t: part.table(t) for t in TABLE_ORDER}
+    builder = RepaymentProfileBuilder().fit(tables)
+    training = training_table(tables, ledger.as_of, builder)
+    profiles = current_profiles(tables, pd.Timestamp(as_of), builder)
+    out = Path(out_dir)
+    _write_atomic(profiles, out / PROFILES / f"{cooperative_id}.parquet")
+    # written last: its presence marks the partition as complete
+    _write_atomic(training, out / TRAINING / f"{cooperative_id}.parquet")
+    return {
+        "cooperative_id": cooperative_id,
+        "ledger_rows": int(sum(len(t) for t in tables.values())),
+        "training_rows": len(training),
+        "profiles": len(profiles),
+        "seconds": round(time.perf_counter() - began, 3),
+    }
+
+
+def _done(out: Path, cooperative_id: str) -> bool:
+    return all((out / d / f"{cooperative_id}.parquet").is_file() for d in (PROFILES, TRAINING))
+
+
+def build_features(
+    ledger_dir: Path,
+    out: Path,
+    as_of: pd.Timestamp,
+    engine: Engine = "local",
+    workers: int = 2,
+    scheduler: str | None = None,
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> BuildReport:
+    """Build every partition not yet built (all with `force`), then the lookup index."""
+    began = time.perf_counter()
+    ledger = Ledger(ledger_dir)
+    report = BuildReport()
+    todo = []
+    for coop in ledger.cooperative_ids():
+        if not force and _done(out, coop):
+            report.skipped.append(coop)
+        else:
+            todo.append(coop)
+    args = (str(ledger_dir), str(out), as_of.date().isoformat())
+    if engine == "local":
+        for coop in todo:
+            try:
+                report.built.append(build_partition(args[0], coop, args[1], args[2]))
+            except Exception as exc:  # one bad partition must not stop the others
+                report.failed[coop] = _reason(exc)
+            if progress:
+                progress(coop)
+    else:
+        _build_on_dask(todo, args, workers, scheduler, report, progress)
+    report.ledger_rows = sum(b["ledger_rows"] for b in report.built)
+    write_index(out)
+    _write_manifest(out, ledger, as_of, report)
+    report.seconds = time.perf_counter() - began
+    return report
+
+
+def _build_on_dask(
+    todo: list[str],
+    args: tuple[str, str, str],
+    workers: int,
+    scheduler: str | None,
+    report: BuildReport,
+    progress: Callable[[str], None] | None,
+) -> None:
+    from dask.distributed import Client, LocalCluster, as_completed
+
+    cluster = (
+        None
+        if scheduler
+        else LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    )
+    client = Client(scheduler) if scheduler else Client(cluster)
+    try:
+        futures = {
+            client.submit(build_partition, args[0], coop, args[1], args[2], pure=False): coop
+            for coop in todo
+        }
+        for future in as_completed(futures):
+            coop = futures[future]
+            try:
+                report.built.append(future.result())
+            except Exception as exc:
+                report.failed[coop] = _reason(exc)
+            if progress:
+                progress(coop)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+    report.built.sort(key=lambda b: str(b["cooperative_id"]))
+
+
+def _reason(exc: BaseException) -> str:
+    last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    where = f" ({Path(last[0].filename).name}:{last[0].lineno})" if last else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+def write_index(out: Path) -> int:
+    """(Re)write the member -> profile lookup from every profiles partition."""
+    files = sorted((out / PROFILES).glob("*.parquet"))
+    tmp = out / (INDEX + ".tmp")
+    tmp.unlink(missing_ok=True)
+    with sqlite3.connect(tmp) as db:
+        db.execute(
+            "CREATE TABLE profiles (member_id TEXT PRIMARY KEY, cooperative_id TEXT NOT NULL,"
+            " as_of TEXT NOT NULL, features TEXT NOT NULL)"
+        )
+        n = 0
+        for f in files:
+            frame = pd.read_parquet(f)
+            rows = [
+                (r["member_id"], r["cooperative_id"], str(pd.Timestamp(r["as_of"]).date()),
+                 json.dumps({k: _jsonable(r[k]) for k in feature_names()}))
+                for r in frame.to_dict("records")
+            ]  # fmt: skip
+            db.executemany("INSERT INTO profiles VALUES (?, ?, ?, ?)", rows)
+            n += len(rows)
+    db.close()
+    os.replace(tmp, out / INDEX)
+    return n
+
+
+def _jsonable(v: object) -> object:
+    if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
+        return None
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def fetch_profile(out: Path, member_id: str) -> dict[str, Any] | None:
+    """One member's current profile by primary-key lookup (no partition scan)."""
+    with sqlite3.connect(f"file:{out / INDEX}?mode=ro", uri=True) as db:
+        row = db.execute(
+            "SELECT cooperative_id, as_of, features FROM profiles WHERE member_id = ?",
+            (member_id,),
+        ).fetchone()
+    if row is None:
+        return None
+    return {"member_id": member_id, "cooperative_id": row[0], "as_of": row[1], **json.loads(row[2])}
+
+
+def _write_manifest(out: Path, ledger: Ledger, as_of: pd.Timestamp, report: BuildReport) -> None:
+    built = sorted(p.stem for p in (out / TRAINING).glob("*.parquet"))
+    manifest = {
+        "ledger_as_of": ledger.as_of.date().isoformat(),
+        "profiles_as_of": as_of.date().isoformat(),
+        "features": feature_names(),
+        "labels": list(LABELS),
+        "partitions": built,
+        "failed": report.failed,
+    }
+    (out / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+def read_training(out: Path) -> pd.DataFrame:
+    """The whole training table (all built partitions)."""
+    files = sorted((out / TRAINING).glob("*.parquet"))
+    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)

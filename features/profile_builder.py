@@ -1,0 +1,506 @@
+"""Point-in-time repayment-behaviour profiles of one cooperative's members.
+
+`RepaymentProfileBuilder.fit` reads one cooperative's ledger once and prepares sorted,
+cumulative views of it; `transform` answers any number of requests (member, as-of date T,
+optional loan application) with the catalog's features computed from events dated strictly
+before T. Everything is vectorised: windowed sums are two searchsorted calls on
+member-prefixed day keys over cumulative sums; monthly statistics are a gather from a
+member x month matrix; instalment history is one join of requests with the member's
+instalments; group and cooperative arrears are interval-stabbing counts.
+
+Months in "monthly" features are the full calendar months before T's month, so no part of
+T's own month leaks in. Days past due follow `repayment_status`: at the start of day T,
+only payments made before T count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from features.catalog import categorical_names, feature_names
+from features.ledger.enums import Direction, SavingsKind
+from features.repayment_status import cover_dates
+
+Array = npt.NDArray[Any]
+
+DAY_BITS = 24  # days since 1970 fit below 2^24 until the year 47,000
+NEVER = np.int64(2**23)  # a day after every real day
+DAYS_PER_MONTH = 30.4375
+W6, W12 = 183, 365
+ARREARS_DPD = 30
+DEFAULT_DPD = 90
+
+
+def _days(s: pd.Series) -> Array:
+    """Dates as int64 days since 1970; missing dates become NEVER."""
+    values = s.to_numpy("datetime64[D]")
+    out = values.astype(np.int64)
+    return np.where(np.isnat(values), NEVER, out)
+
+
+def _months(days: Array) -> Array:
+    """Calendar month index (months since 1970-01) of each day."""
+    return np.asarray(days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64))
+
+
+class _Prefix:
+    """Cumulative sums of event values keyed by (member, day), for window sums by search."""
+
+    def __init__(self, member: Array, day: Array, **values: Array) -> None:
+        order = np.lexsort((day, member))
+        self.key = (member[order].astype(np.int64) << DAY_BITS) + day[order]
+        self.cum = {
+            n: np.r_[0.0, np.cumsum(v[order].astype(np.float64))] for n, v in values.items()
+        }
+
+    def positions(self, member: Array, day: Array) -> Array:
+        """Number of events of `member` dated before `day` plus those of earlier members."""
+        return np.searchsorted(self.key, (member.astype(np.int64) << DAY_BITS) + day, "left")
+
+    def between(self, name: str, lo: Array, hi: Array) -> Array:
+        """Sum of `name` over events at positions [lo, hi)."""
+        return np.asarray(self.cum[name][hi] - self.cum[name][lo])
+
+
+class _Stabbing:
+    """How many disjoint intervals [start, end] of a bucket contain day x."""
+
+    def __init__(self, bucket: Array, start: Array, end: Array) -> None:
+        keys = np.r_[
+            (bucket << DAY_BITS) + start, (bucket << DAY_BITS) + np.minimum(end + 1, NEVER)
+        ]
+        delta = np.r_[np.ones(len(start)), -np.ones(len(start))]
+        order = np.argsort(keys, kind="stable")
+        self.key = keys[order]
+        self.cum = np.r_[0.0, np.cumsum(delta[order])]
+
+    def count(self, bucket: Array, day: Array) -> Array:
+        hi = np.searchsorted(self.key, (bucket << DAY_BITS) + day, "right")
+        lo = np.searchsorted(self.key, bucket << DAY_BITS, "left")
+        return np.asarray(self.cum[hi] - self.cum[lo])
+
+
+def _union_intervals(member: Array, start: Array, end: Array) -> tuple[Array, Array, Array]:
+    """Merge each member's overlapping intervals so a member is counted once per day."""
+    if len(member) == 0:
+        return member, start, end
+    order = np.lexsort((start, member))
+    member, start, end = member[order], start[order], end[order]
+    new_member = np.r_[True, member[1:] != member[:-1]]
+    # running max of end within each member, via offsetting by member rank
+    rank = np.cumsum(new_member) - 1
+    shifted = end + rank * (NEVER * 4)
+    run_max = np.maximum.accumulate(shifted) - rank * (NEVER * 4)
+    prev_max = np.r_[-1, run_max[:-1]]
+    new_block = new_member | (start > prev_max + 1)
+    block = np.cumsum(new_block) - 1
+    n_blocks = int(block[-1]) + 1
+    b_member = member[new_block]
+    b_start = start[new_block]
+    b_end = np.full(n_blocks, -1, dtype=np.int64)
+    np.maximum.at(b_end, block, end)
+    return b_member, b_start, b_end
+
+
+@dataclass
+class ProfileRequests:
+    """Who to profile and when: one row per (member, as-of date), with the loan applied for.
+
+    Columns: request_id, member_id, as_of, and for applications principal, tenor_months,
+    flat_monthly_rate, purpose, product (missing for current profiles).
+    """
+
+    frame: pd.DataFrame
+
+    @classmethod
+    def from_applications(cls, loans: pd.DataFrame) -> ProfileRequests:
+        f = loans[
+            ["loan_id", "member_id", "application_date", "principal", "tenor_months",
+             "flat_monthly_rate", "purpose", "product"]
+        ].rename(columns={"loan_id": "request_id", "application_date": "as_of"})  # fmt: skip
+        return cls(f.reset_index(drop=True))
+
+    @classmethod
+    def current(cls, members: pd.DataFrame, as_of: pd.Timestamp) -> ProfileRequests:
+        f = pd.DataFrame(
+            {
+                "request_id": members["member_id"].to_numpy(),
+                "member_id": members["member_id"].to_numpy(),
+                "as_of": pd.Series(as_of, index=range(len(members))).astype("datetime64[ms]"),
+                "principal": np.nan,
+                "tenor_months": np.nan,
+                "flat_monthly_rate": np.nan,
+                "purpose": pd.Series(None, index=range(len(members)), dtype="str"),
+                "product": pd.Series(None, index=range(len(members)), dtype="str"),
+            }
+        )
+        return cls(f)
+
+
+class RepaymentProfileBuilder:
+    """scikit-learn style: `fit` on one cooperative's ledger tables, `transform` requests.
+
+    Learned state ends in `_`. The tables are those of `features.ledger.store.LedgerPartition`.
+    """
+
+    def fit(self, tables: dict[str, pd.DataFrame]) -> RepaymentProfileBuilder:
+        members = tables["members"].reset_index(drop=True)
+        self.member_index_ = pd.Index(members["member_id"])
+        code = self._codes
+        self.join_day_ = _days(members["join_date"])
+        self.sector_ = members["sector"].to_numpy(dtype=object)
+        group_codes, _ = pd.factorize(members["group_id"])  # -1 without a group
+        self.group_ = group_codes.astype(np.int64)
+        self.group_size_ = np.bincount(self.group_[self.group_ >= 0], minlength=1)
+
+        sv = tables["savings"]
+        s_mem = code(sv["member_id"])
+        s_day = _days(sv["date"])
+        s_amount = sv["amount"].to_numpy(np.float64)
+        withdrawal = (sv["direction"] == Direction.WITHDRAWAL).to_numpy()
+        sukarela = (sv["kind"] == SavingsKind.SUKARELA).to_numpy()
+        signed = np.where(withdrawal, -s_amount, s_amount)
+        self.savings_ = _Prefix(
+            s_mem,
+            s_day,
+            sukarela_net=np.where(sukarela, signed, 0.0),
+            withdrawal=(withdrawal & sukarela).astype(np.float64),
+            total_net=signed,
+        )
+
+        pu, sa = tables["store_purchases"], tables["produce_sales"]
+        p_mem, p_day = code(pu["member_id"]), _days(pu["date"])
+        j_mem, j_day = code(sa["member_id"]), _days(sa["date"])
+        all_mem = np.r_[s_mem, p_mem, j_mem]
+        all_day = np.r_[s_day, p_day, j_day]
+        self.events_ = _Prefix(all_mem, all_day, n=np.ones(len(all_mem)))
+        first = np.full(len(members), NEVER, dtype=np.int64)
+        np.minimum.at(first, all_mem, all_day)
+        self.first_event_day_ = first
+
+        # member x month matrices, months counted from base_month_
+        all_months = _months(np.r_[all_day, self.join_day_])
+        self.base_month_ = int(all_months.min()) - 25 if len(all_months) else 0
+        last_month = int(all_months.max()) + 2 if len(all_months) else 1
+        n_months = last_month - self.base_month_ + 1
+        shape = (len(members), n_months)
+        self.sales_ = np.zeros(shape)
+        np.add.at(
+            self.sales_, (j_mem, _months(j_day) - self.base_month_), sa["amount"].to_numpy(float)
+        )
+        self.spend_ = np.zeros(shape)
+        self.credit_spend_ = np.zeros(shape)
+        p_month = _months(p_day) - self.base_month_
+        p_amount = pu["amount"].to_numpy(float)
+        np.add.at(self.spend_, (p_mem, p_month), p_amount)
+        np.add.at(
+            self.credit_spend_, (p_mem, p_month), np.where(pu["payment"] == "credit", p_amount, 0.0)
+        )
+        # earliest payment day of each wajib period
+        wajib = (
+            (sv["kind"] == SavingsKind.WAJIB).to_numpy()
+            & ~withdrawal
+            & sv["period"].notna().to_numpy()
+        )
+        w_period = (
+            pd.to_datetime(sv.loc[wajib, "period"], format="%Y-%m")
+            .to_numpy("datetime64[M]")
+            .astype(np.int64)
+            - self.base_month_
+        )
+        self.wajib_paid_day_ = np.full(shape, NEVER, dtype=np.int64)
+        ok = (w_period >= 0) & (w_period < n_months)
+        np.minimum.at(self.wajib_paid_day_, (s_mem[wajib][ok], w_period[ok]), s_day[wajib][ok])
+
+        # instalment history with the day each was covered
+        loans = tables["loans"]
+        self.covered_ = cover_dates(tables["installments"], tables["repayments"])
+        inst = self.covered_.merge(
+            loans[["loan_id", "disbursement_date"]], on="loan_id", how="left"
+        )
+        self.inst_member_ = code(inst["member_id"])
+        self.inst_loan_ = pd.factorize(inst["loan_id"])[0].astype(np.int64)
+        self.inst_due_ = _days(inst["due_date"])
+        self.inst_cover_ = _days(inst["cover_date"])
+        self.inst_disbursed_ = _days(inst["disbursement_date"])
+        self.inst_amount_ = inst["amount_due"].to_numpy(np.float64)
+        n_no = inst.groupby("loan_id")["installment_no"].transform("max").to_numpy()
+        self.inst_is_last_ = inst["installment_no"].to_numpy() == n_no
+        self.inst_order_ = np.argsort(self.inst_member_, kind="stable")
+        self.inst_member_sorted_ = self.inst_member_[self.inst_order_]
+
+        # in arrears (> 30 DPD) at the start of day x: an instalment due before x - 30 is not
+        # covered by payments made before x, i.e. x in [due + 31, cover]
+        start = self.inst_due_ + ARREARS_DPD + 1
+        overdue = self.inst_cover_ >= start
+        m_a, s_a, e_a = _union_intervals(
+            self.inst_member_[overdue], start[overdue], self.inst_cover_[overdue]
+        )
+        self.member_arrears_ = _Stabbing(m_a, s_a, e_a)
+        grouped = self.group_[m_a] >= 0
+        self.group_arrears_ = _Stabbing(self.group_[m_a][grouped], s_a[grouped], e_a[grouped])
+        self.coop_arrears_ = _Stabbing(np.zeros(len(m_a), dtype=np.int64), s_a, e_a)
+        # borrowing: from disbursement to the day the last instalment is covered
+        last = self.inst_is_last_
+        m_b, s_b, e_b = _union_intervals(
+            self.inst_member_[last], self.inst_disbursed_[last], self.inst_cover_[last]
+        )
+        self.coop_borrowers_ = _Stabbing(np.zeros(len(m_b), dtype=np.int64), s_b, e_b)
+        # the day each loan first went more than 90 days past due (start of day due + 91)
+        d_start = self.inst_due_ + DEFAULT_DPD + 1
+        hit = self.inst_cover_ >= d_start
+        n_loans = int(self.inst_loan_.max()) + 1 if len(inst) else 0
+        loan_default = np.full(n_loans, NEVER, dtype=np.int64)
+        np.minimum.at(loan_default, self.inst_loan_[hit], d_start[hit])
+        loan_member = np.full(n_loans, -1, dtype=np.int64)
+        loan_member[self.inst_loan_] = self.inst_member_
+        defaulted = (loan_default < NEVER) & (self.group_[loan_member] >= 0)
+        self.group_defaults_ = _Prefix(
+            self.group_[loan_member[defaulted]],
+            loan_default[defaulted],
+            n=np.ones(int(defaulted.sum())),
+        )
+        # sukarela withdrawals made in the 30 days before one of the member's due dates
+        wd = withdrawal & sukarela
+        self.strained_ = self._withdrawals_before_due(s_mem[wd], s_day[wd])
+        return self
+
+    # ------------------------------------------------------------------ helpers
+    def _codes(self, ids: pd.Series) -> Array:
+        codes = self.member_index_.get_indexer(ids)
+        if (codes < 0).any():
+            raise KeyError(
+                f"{int((codes < 0).sum())} records refer to members not in this partition"
+            )
+        return np.asarray(codes, dtype=np.int64)
+
+    def _withdrawals_before_due(self, w_mem: Array, w_day: Array) -> tuple[_Prefix, _Prefix]:
+        """Prefix views of withdrawals followed within 30 days by a due date of the member:
+        keyed by the withdrawal day and by that (earliest) due day."""
+        due_key = (self.inst_member_.astype(np.int64) << DAY_BITS) + self.inst_due_
+        due_sorted = np.sort(due_key)
+        at = np.searchsorted(due_sorted, (w_mem << DAY_BITS) + w_day + 1, "left")
+        nxt = (
+            due_sorted[np.minimum(at, max(len(due_sorted) - 1, 0))]
+            if len(due_sorted)
+            else np.zeros(0, np.int64)
+        )
+        has = (at < len(due_sorted)) & (len(due_sorted) > 0)
+        has &= (nxt >> DAY_BITS) == w_mem
+        due_day = nxt & ((1 << DAY_BITS) - 1)
+        has &= due_day - w_day <= 30
+        ones = np.ones(int(has.sum()))
+        return (
+            _Prefix(w_mem[has], w_day[has], n=ones),
+            _Prefix(w_mem[has], due_day[has], n=ones),
+        )
+
+    # ------------------------------------------------------------------ transform
+    def transform(self, requests: ProfileRequests) -> pd.DataFrame:
+        """One row per request: request_id, member_id, as_of and every catalog feature."""
+        req = requests.frame.reset_index(drop=True)
+        mem = self._codes(req["member_id"])
+        t = _days(req["as_of"])
+        f: dict[str, Array] = {}
+        self._history(mem, t, f)
+        self._monthly(mem, t, f)
+        self._savings(mem, t, f)
+        self._instalments(mem, t, req, f)
+        self._social(mem, t, f)
+        out = req[["request_id", "member_id", "as_of"]].copy()
+        out["application_month"] = req["as_of"].dt.month.astype("str")
+        out["loan_amount"] = req["principal"].astype(float)
+        out["tenor_months"] = req["tenor_months"].astype(float)
+        out["flat_monthly_rate"] = req["flat_monthly_rate"].astype(float)
+        out["loan_purpose"] = req["purpose"]
+        out["loan_product"] = req["product"]
+        out["business_sector"] = self.sector_[mem]
+        for name, values in f.items():
+            out[name] = values
+        names = feature_names()
+        missing = set(names) - set(out.columns)
+        if missing:  # pragma: no cover - a catalog entry without a computation is a bug
+            raise AssertionError(f"features declared but not computed: {sorted(missing)}")
+        out = out[["request_id", "member_id", "as_of", *names]]
+        for c in categorical_names():
+            out[c] = out[c].astype("category")
+        return out
+
+    def _history(self, mem: Array, t: Array, f: dict[str, Array]) -> None:
+        joined = self.join_day_[mem]
+        f["membership_months"] = np.maximum(t - joined, 0) / DAYS_PER_MONTH
+        first = self.first_event_day_[mem]
+        f["months_of_history"] = np.where(first < t, (t - first) / DAYS_PER_MONTH, 0.0)
+        lo = self.events_.positions(mem, t - W6)
+        hi = self.events_.positions(mem, t)
+        f["ledger_events_6m"] = self.events_.between("n", lo, hi)
+
+    def _monthly(self, mem: Array, t: Array, f: dict[str, Array]) -> None:
+        mt = _months(t) - self.base_month_  # T's month; windows end before it
+        cols = np.arange(self.sales_.shape[1])[None, :]
+        ago = mt[:, None] - cols  # 1 = last full month before T's month
+
+        join_month = _months(self.join_day_[mem]) - self.base_month_
+        # months before joining are not months without sales; the joining month is partial
+        member = cols > join_month[:, None]
+
+        def window(m: Array, months: int) -> Array:
+            return np.where((ago >= 1) & (ago <= months) & member, m[mem], 0.0)
+
+        def n_months(months: int) -> Array:
+            span = np.clip(mt - np.maximum(join_month + 1, mt - months), 0, months)
+            return np.asarray(span, dtype=float)
+
+        for w in (3, 6, 12):
+            f[f"avg_monthly_sales_{w}m"] = _ratio(window(self.sales_, w).sum(1), n_months(w))
+        f["sales_trend_3m_vs_12m"] = _ratio(f["avg_monthly_sales_3m"], f["avg_monthly_sales_12m"])
+        s6 = window(self.sales_, 6)
+        mean6 = _ratio(s6.sum(1), n_months(6))
+        var6 = _ratio((s6**2).sum(1), n_months(6)) - mean6**2
+        f["sales_volatility_6m"] = _ratio(np.sqrt(np.maximum(var6, 0)), mean6)
+        in12 = (ago >= 1) & (ago <= 12) & member
+        low = np.where(in12, self.sales_[mem], np.inf).min(1)
+        mean12 = f["avg_monthly_sales_12m"]
+        f["seasonal_dip_depth"] = 1 - _ratio(low, mean12)
+        sales12 = window(self.sales_, 12)
+        f["months_with_sales_12m"] = (sales12 > 0).sum(1).astype(float)
+        f["estimated_monthly_income"] = np.nan_to_num(mean12)
+        f["sembako_spend_3m"] = _ratio(window(self.spend_, 3).sum(1), n_months(3))
+        spend6 = window(self.spend_, 6).sum(1)
+        f["sembako_credit_share_6m"] = _ratio(window(self.credit_spend_, 6).sum(1), spend6)
+
+        # wajib: months since joining, paid by a payment made before T
+        eligible = member & (ago >= 1)
+        paid = eligible & (self.wajib_paid_day_[mem] < t[:, None])
+        last12 = eligible & (ago <= 12)
+        f["wajib_months_paid_12m"] = (paid & last12).sum(1).astype(float)
+        f["share_wajib_months_paid_12m"] = _ratio(f["wajib_months_paid_12m"], last12.sum(1))
+        f["wajib_months_owed"] = (eligible & ~paid).sum(1).astype(float)
+        streak = np.zeros(len(mem))
+        best = np.zeros(len(mem))
+        for k in range(24, 0, -1):  # oldest to newest month of the 24
+            col = np.clip(mt - k, 0, self.sales_.shape[1] - 1)
+            is_paid = paid[np.arange(len(mem)), col] & (mt - k >= 0)
+            streak = np.where(is_paid, streak + 1, 0)
+            best = np.maximum(best, streak)
+        f["longest_wajib_streak_24m"] = best
+
+    def _savings(self, mem: Array, t: Array, f: dict[str, Array]) -> None:
+        sv = self.savings_
+        start = sv.positions(mem, np.zeros_like(t))
+        now = sv.positions(mem, t)
+        f["sukarela_balance"] = sv.between("sukarela_net", start, now)
+        before = sv.positions(mem, t - 90)
+        f["sukarela_trend_3m"] = f["sukarela_balance"] - sv.between("sukarela_net", start, before)
+        f["sukarela_withdrawals_6m"] = sv.between("withdrawal", sv.positions(mem, t - W6), now)
+        f["total_savings"] = sv.between("total_net", start, now)
+        by_day, by_due = self.strained_
+        # withdrawals in the last 12 months whose following due date has already passed
+        f["withdrawals_before_due_12m"] = by_due.between(
+            "n", by_due.positions(mem, np.zeros_like(t)), by_due.positions(mem, t)
+        ) - by_day.between(
+            "n", by_day.positions(mem, np.zeros_like(t)), by_day.positions(mem, t - W12)
+        )
+
+    def _instalments(self, mem: Array, t: Array, req: pd.DataFrame, f: dict[str, Array]) -> None:
+        n = len(mem)
+        # pair each request with its member's instalments (one join, no loop)
+        lo = np.searchsorted(self.inst_member_sorted_, mem, "left")
+        hi = np.searchsorted(self.inst_member_sorted_, mem, "right")
+        counts = hi - lo
+        r = np.repeat(np.arange(n), counts)
+        offsets = np.arange(len(r)) - np.repeat(np.cumsum(counts) - counts, counts)
+        i = self.inst_order_[np.repeat(lo, counts) + offsets]
+        tr = t[r]
+        due, cover = self.inst_due_[i], self.inst_cover_[i]
+        past = due < tr
+        end = np.minimum(cover, tr)
+        late_days = end - due  # > 0: paid late, or still unpaid at T
+        late = past & (cover > due)
+        on_time = past & (cover <= due)
+
+        def per_request(mask: Array, values: Array | None = None) -> Array:
+            w = mask.astype(float) if values is None else np.where(mask, values, 0.0)
+            return np.bincount(r, w, n)
+
+        def per_request_max(mask: Array, values: Array, empty: float) -> Array:
+            out = np.full(n, -np.inf)
+            np.maximum.at(out, r[mask], values[mask])
+            return np.where(np.isinf(out), empty, out)
+
+        for label, days in (("6m", W6), ("12m", W12)):
+            recent = past & (due >= tr - days)
+            f[f"late_instalments_{label}"] = per_request(recent & late)
+            f[f"share_instalments_on_time_{label}"] = _ratio(
+                per_request(recent & on_time), per_request(recent)
+            )
+        f["max_dpd_365d"] = per_request_max(past & (end > tr - W12), np.maximum(late_days, 0), 0.0)
+        f["current_dpd"] = per_request_max(past & (cover >= tr), (tr - due).astype(float), 0.0)
+        f["months_since_last_late"] = (
+            t - per_request_max(late, due + 1.0, np.nan)
+        ) / DAYS_PER_MONTH
+        loan = self.inst_loan_[i]
+        is_last = self.inst_is_last_[i]
+        f["prior_loans_completed"] = per_request(is_last & (cover < tr))
+        # a loan counts once: on the instalment that first took it past 90 DPD before T
+        first_default = np.zeros(len(i), dtype=bool)
+        hit = past & (late_days > DEFAULT_DPD)
+        if hit.any():
+            pair_key = r.astype(np.int64) * (int(loan.max()) + 1) + loan
+            _, first_idx = np.unique(pair_key[hit], return_index=True)
+            first_default[np.flatnonzero(hit)[first_idx]] = True
+        f["prior_loans_defaulted"] = per_request(first_default)
+        disbursed_before = self.inst_disbursed_[i] < tr
+        f["has_prior_loan"] = (per_request(disbursed_before) > 0).astype(float)
+        upcoming = disbursed_before & (due >= tr) & (due < tr + 30) & (cover >= tr)
+        f["existing_debt_service"] = per_request(upcoming, self.inst_amount_[i])
+        principal = req["principal"].to_numpy(float)
+        tenor = req["tenor_months"].to_numpy(float)
+        rate = req["flat_monthly_rate"].to_numpy(float)
+        instalment = principal / tenor + principal * rate
+        income = f["estimated_monthly_income"]
+        f["instalment_to_income"] = _ratio(instalment, income, cap=20.0)
+        f["debt_service_to_income"] = _ratio(
+            instalment + f["existing_debt_service"], income, cap=20.0
+        )
+
+    def _social(self, mem: Array, t: Array, f: dict[str, Array]) -> None:
+        g = self.group_[mem]
+        grouped = g >= 0
+        size = np.where(grouped, self.group_size_[np.maximum(g, 0)], 0)
+        f["in_group"] = grouped.astype(float)
+        f["group_size"] = size.astype(float)
+        self_in_arrears = self.member_arrears_.count(mem, t) > 0
+        in_arrears = np.where(grouped, self.group_arrears_.count(np.maximum(g, 0), t), 0.0)
+        others = np.where(grouped, in_arrears - self_in_arrears, 0.0)
+        f["group_members_in_arrears"] = others
+        f["group_share_in_arrears"] = np.where(grouped, others / np.maximum(size - 1, 1), 0.0)
+        gd = self.group_defaults_
+        bucket = np.maximum(g, 0)
+        all_group = gd.between(
+            "n", gd.positions(bucket, np.zeros_like(t)), gd.positions(bucket, t + 1)
+        )
+        f["group_past_defaults"] = np.where(grouped, all_group - f["prior_loans_defaulted"], 0.0)
+        zero = np.zeros(len(mem), dtype=np.int64)
+        rates = []
+        for back in (0, 30, 60):
+            arrears = self.coop_arrears_.count(zero, t - back)
+            borrowers = self.coop_borrowers_.count(zero, t - back)
+            rates.append(_ratio(arrears, borrowers, empty=0.0))
+        f["coop_arrears_rate_3m"] = np.mean(rates, axis=0)
+
+
+def _ratio(num: Array, den: Array, cap: float | None = None, empty: float = np.nan) -> Array:
+    """num / den, `empty` where den is 0 or missing, optionally capped."""
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    ok = np.isfinite(den) & (den > 0)
+    out = np.where(ok, num / np.where(ok, den, 1.0), empty)
+    if cap is not None:
+        out = np.minimum(out, cap)
+    return np.asarray(out)
