@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from features.catalog import feature_names
+from features.catalog import categorical_names, feature_names
 from features.labels import DEFAULT_DPD, EARLY_WARNING_DPD, past_due_within, window_closed
 from features.ledger.contracts import TABLE_ORDER
 from features.ledger.store import Ledger
@@ -268,6 +268,13 @@ def _write_manifest(out: Path, ledger: Ledger, as_of: pd.Timestamp, report: Buil
 
 
 def read_training(out: Path) -> pd.DataFrame:
-    """The whole training table (all built partitions)."""
+    """The whole training table (all built partitions).
+
+    Categories differ between partitions, so concatenation falls back to text; the catalog's
+    categorical features are made categorical again here (LightGBM rejects text).
+    """
     files = sorted((out / TRAINING).glob("*.parquet"))
-    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    for c in categorical_names():
+        frame[c] = frame[c].astype("category")
+    return frame

@@ -43,7 +43,8 @@ def cover_dates(installments: pd.DataFrame, repayments: pd.DataFrame) -> pd.Data
     at = np.searchsorted(paid_key, need_key, side="left")
     found = at < len(paid_key)
     found[found] &= pay_code[at[found]] == inst_code[found]
-    cover = np.where(found, pay_days[np.minimum(at, max(len(pay_days) - 1, 0))], 0)
+    safe = np.minimum(at, len(pay_days) - 1) if len(pay_days) else np.zeros_like(at)
+    cover = np.where(found, pay_days[safe] if len(pay_days) else 0, 0)
     out = inst.assign(cum_due=cum_due)
     out["cover_date"] = pd.Series(
         cover.astype("datetime64[D]").astype(DATE_DTYPE), index=out.index
