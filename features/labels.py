@@ -23,22 +23,32 @@ def past_due_within(
     repayments: pd.DataFrame,
     dpd: int = DEFAULT_DPD,
     window_days: int = DEFAULT_WINDOW_DAYS,
-    covered: pd.DataFrame | None = None,
 ) -> pd.Series:
     """Per disbursed loan (indexed by loan_id): more than `dpd` days past due within
-    `window_days` days of disbursement. Pass `covered` (from `cover_dates`) to reuse it."""
+    `window_days` days of disbursement."""
+    covered = cover_dates(installments, repayments)
+    return past_due_flags(loans, covered, (dpd,), window_days)[dpd].rename(f"dpd{dpd}")
+
+
+def past_due_flags(
+    loans: pd.DataFrame,
+    covered: pd.DataFrame,
+    thresholds: tuple[int, ...],
+    window_days: int = DEFAULT_WINDOW_DAYS,
+) -> pd.DataFrame:
+    """`past_due_within` for several thresholds at once, from `cover_dates` output:
+    one column per threshold, one row per disbursed loan."""
     disbursed = loans.loc[loans["disbursement_date"].notna(), ["loan_id", "disbursement_date"]]
-    if covered is None:
-        covered = cover_dates(installments, repayments)
     inst = covered[["loan_id", "due_date", "cover_date"]].merge(disbursed, on="loan_id")
-    check = inst["due_date"] + pd.Timedelta(days=dpd + 1)
-    in_window = check <= inst["disbursement_date"] + pd.Timedelta(days=window_days)
-    uncovered = inst["cover_date"].isna() | (inst["cover_date"] >= check)
-    flagged = set(inst.loc[in_window & uncovered, "loan_id"])
+    window_end = inst["disbursement_date"] + pd.Timedelta(days=window_days)
     ids = disbursed["loan_id"]
-    return pd.Series(
-        ids.isin(flagged).to_numpy(), index=pd.Index(ids, name="loan_id"), name=f"dpd{dpd}"
-    )
+    out = pd.DataFrame(index=pd.Index(ids, name="loan_id"))
+    for dpd in thresholds:
+        check = inst["due_date"] + pd.Timedelta(days=dpd + 1)
+        uncovered = inst["cover_date"].isna() | (inst["cover_date"] >= check)
+        flagged = inst.loc[(check <= window_end) & uncovered, "loan_id"]
+        out[dpd] = ids.isin(flagged).to_numpy()
+    return out
 
 
 def window_closed(

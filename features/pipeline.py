@@ -28,10 +28,10 @@ from typing import Any, Literal
 import pandas as pd
 
 from features.catalog import categorical_names, feature_names
-from features.labels import DEFAULT_DPD, EARLY_WARNING_DPD, past_due_within, window_closed
+from features.labels import DEFAULT_DPD, EARLY_WARNING_DPD, past_due_flags, window_closed
 from features.ledger.contracts import TABLE_ORDER
 from features.ledger.store import Ledger
-from features.profile_builder import ProfileRequests, RepaymentProfileBuilder
+from features.profile_builder import FIT_COLUMNS, ProfileRequests, RepaymentProfileBuilder
 
 Engine = Literal["local", "dask"]
 TRAINING, PROFILES = "training", "profiles"
@@ -65,12 +65,10 @@ def training_table(
     out.insert(2, "cooperative_id", loans["cooperative_id"].to_numpy())
     disbursed = loans["disbursement_date"].notna().to_numpy()
     closed = window_closed(loans, ledger_as_of).to_numpy() & disbursed
-    covered = builder.covered_
+    flags = past_due_flags(loans, builder.covered_, (DEFAULT_DPD, *EARLY_WARNING_DPD))
     for name, dpd in zip(LABELS, (DEFAULT_DPD, *EARLY_WARNING_DPD), strict=True):
-        flag = past_due_within(
-            loans, tables["installments"], tables["repayments"], dpd=dpd, covered=covered
-        ).reindex(loans["loan_id"])
-        out[name] = pd.array(flag.to_numpy(dtype=bool), dtype="boolean")
+        flag = flags[dpd].reindex(loans["loan_id"]).to_numpy(dtype=bool)
+        out[name] = pd.array(flag, dtype="boolean")
         out.loc[~closed, name] = pd.NA
     out["labelled"] = closed
     return out
@@ -106,7 +104,7 @@ def build_partition(
     began = time.perf_counter()
     ledger = Ledger(ledger_dir)
     part = ledger.partition(cooperative_id)
-    tables = {t: part.table(t) for t in TABLE_ORDER}
+    tables = {t: part.table(t, FIT_COLUMNS.get(t)) for t in TABLE_ORDER}
     builder = RepaymentProfileBuilder().fit(tables)
     training = training_table(tables, ledger.as_of, builder)
     profiles = current_profiles(tables, pd.Timestamp(as_of), builder)
@@ -210,48 +208,50 @@ def _reason(exc: BaseException) -> str:
 
 
 def write_index(out: Path) -> int:
-    """(Re)write the member -> profile lookup from every profiles partition."""
+    """(Re)write the member -> profile lookup table from every profiles partition.
+
+    One row per member with a column per feature, keyed by member_id: a lookup is one
+    primary-key search, however many cooperatives there are.
+    """
     files = sorted((out / PROFILES).glob("*.parquet"))
+    names = ["member_id", "cooperative_id", "as_of", *feature_names()]
     tmp = out / (INDEX + ".tmp")
     tmp.unlink(missing_ok=True)
-    with sqlite3.connect(tmp) as db:
-        db.execute(
-            "CREATE TABLE profiles (member_id TEXT PRIMARY KEY, cooperative_id TEXT NOT NULL,"
-            " as_of TEXT NOT NULL, features TEXT NOT NULL)"
-        )
+    db = sqlite3.connect(tmp)
+    try:
+        columns = ", ".join(f'"{c}"' for c in names[1:])
+        db.execute(f"CREATE TABLE profiles (member_id TEXT PRIMARY KEY, {columns})")
+        insert = f"INSERT INTO profiles VALUES ({', '.join('?' * len(names))})"
         n = 0
         for f in files:
-            frame = pd.read_parquet(f)
-            rows = [
-                (r["member_id"], r["cooperative_id"], str(pd.Timestamp(r["as_of"]).date()),
-                 json.dumps({k: _jsonable(r[k]) for k in feature_names()}))
-                for r in frame.to_dict("records")
-            ]  # fmt: skip
-            db.executemany("INSERT INTO profiles VALUES (?, ?, ?, ?)", rows)
-            n += len(rows)
-    db.close()
+            frame = pd.read_parquet(f, columns=names)
+            frame["as_of"] = frame["as_of"].dt.strftime("%Y-%m-%d")
+            # column-wise tolist() runs in C; SQLite stores NaN as NULL
+            columns_ = [
+                frame[c].astype(object).where(frame[c].notna(), None).tolist()
+                if frame[c].dtype.kind not in "fi"
+                else frame[c].tolist()
+                for c in names
+            ]
+            db.executemany(insert, zip(*columns_, strict=True))
+            n += len(frame)
+        db.commit()
+    finally:
+        db.close()
     os.replace(tmp, out / INDEX)
     return n
 
 
-def _jsonable(v: object) -> object:
-    if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
-        return None
-    if hasattr(v, "item"):
-        return v.item()
-    return v
-
-
 def fetch_profile(out: Path, member_id: str) -> dict[str, Any] | None:
     """One member's current profile by primary-key lookup (no partition scan)."""
-    with sqlite3.connect(f"file:{out / INDEX}?mode=ro", uri=True) as db:
-        row = db.execute(
-            "SELECT cooperative_id, as_of, features FROM profiles WHERE member_id = ?",
-            (member_id,),
-        ).fetchone()
-    if row is None:
-        return None
-    return {"member_id": member_id, "cooperative_id": row[0], "as_of": row[1], **json.loads(row[2])}
+    db = sqlite3.connect(f"file:{out / INDEX}?mode=ro", uri=True)
+    try:
+        cursor = db.execute("SELECT * FROM profiles WHERE member_id = ?", (member_id,))
+        row = cursor.fetchone()
+        names = [d[0] for d in cursor.description]
+    finally:
+        db.close()
+    return None if row is None else dict(zip(names, row, strict=True))
 
 
 def _write_manifest(out: Path, ledger: Ledger, as_of: pd.Timestamp, report: BuildReport) -> None:

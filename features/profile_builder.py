@@ -21,6 +21,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from features.catalog import categorical_names, feature_names
 from features.ledger.enums import Direction, SavingsKind
@@ -48,11 +50,19 @@ def _months(days: Array) -> Array:
     return np.asarray(days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64))
 
 
+def _member_day_order(member: Array, day: Array) -> Array:
+    """Sort order by (member, day). Ledgers are mostly stored in date order; then a stable
+    radix sort on the small member codes alone is six times faster than a two-key sort."""
+    if len(day) and bool(np.all(day[1:] >= day[:-1])) and member.max(initial=0) < 2**15:
+        return np.argsort(member.astype(np.int16), kind="stable")
+    return np.lexsort((day, member))
+
+
 class _Prefix:
     """Cumulative sums of event values keyed by (member, day), for window sums by search."""
 
     def __init__(self, member: Array, day: Array, **values: Array) -> None:
-        order = np.lexsort((day, member))
+        order = _member_day_order(member, day)
         self.key = (member[order].astype(np.int64) << DAY_BITS) + day[order]
         self.cum = {
             n: np.r_[0.0, np.cumsum(v[order].astype(np.float64))] for n, v in values.items()
@@ -142,6 +152,21 @@ class ProfileRequests:
         return cls(f)
 
 
+# The columns `fit` reads: leaving out the other string ids halves the read time.
+FIT_COLUMNS: dict[str, list[str]] = {
+    "members": ["member_id", "cooperative_id", "join_date", "sector", "group_id"],
+    "savings": ["member_id", "date", "kind", "direction", "amount", "period"],
+    "loans": [
+        "loan_id", "member_id", "cooperative_id", "application_date", "disbursement_date",
+        "principal", "tenor_months", "flat_monthly_rate", "purpose", "product",
+    ],
+    "installments": ["loan_id", "member_id", "installment_no", "due_date", "amount_due"],
+    "repayments": ["loan_id", "date", "amount"],
+    "store_purchases": ["member_id", "date", "amount", "payment"],
+    "produce_sales": ["member_id", "date", "amount"],
+}  # fmt: skip
+
+
 class RepaymentProfileBuilder:
     """scikit-learn style: `fit` on one cooperative's ledger tables, `transform` requests.
 
@@ -150,7 +175,7 @@ class RepaymentProfileBuilder:
 
     def fit(self, tables: dict[str, pd.DataFrame]) -> RepaymentProfileBuilder:
         members = tables["members"].reset_index(drop=True)
-        self.member_index_ = pd.Index(members["member_id"])
+        self.member_values_ = pa.array(members["member_id"]).cast(pa.large_string())
         code = self._codes
         self.join_day_ = _days(members["join_date"])
         self.sector_ = members["sector"].to_numpy(dtype=object)
@@ -272,7 +297,10 @@ class RepaymentProfileBuilder:
 
     # ------------------------------------------------------------------ helpers
     def _codes(self, ids: pd.Series) -> Array:
-        codes = self.member_index_.get_indexer(ids)
+        """Position of each member id in `members` (a hash lookup in Arrow, not Python)."""
+        found = pc.index_in(pa.array(ids).cast(pa.large_string()), value_set=self.member_values_)
+        codes = found.to_numpy(zero_copy_only=False)
+        codes = np.where(pd.isna(codes), -1, codes).astype(np.int64)
         if (codes < 0).any():
             raise KeyError(
                 f"{int((codes < 0).sum())} records refer to members not in this partition"

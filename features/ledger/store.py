@@ -118,14 +118,17 @@ class LedgerPartition:
 
     root: Path
     cooperative_id: str
-    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _cache: dict[tuple[str, tuple[str, ...] | None], pd.DataFrame] = field(
+        default_factory=dict, repr=False
+    )
 
-    def table(self, name: str) -> pd.DataFrame:
-        if name not in self._cache:
-            self._cache[name] = _read_file(
-                _partition_path(self.root, name, self.cooperative_id), name, None
-            )
-        return self._cache[name]
+    def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """The table, or only `columns` of it (string ids are the costly part to read)."""
+        key = (name, tuple(columns) if columns else None)
+        if key not in self._cache:
+            path = _partition_path(self.root, name, self.cooperative_id)
+            self._cache[key] = _read_file(path, name, columns)
+        return self._cache[key]
 
 
 class Ledger:
