@@ -45,7 +45,16 @@ __all__ = [
 
 Lang = Literal["id", "en"]
 ValueUnit = Literal[
-    "count", "months", "days", "share", "rupiah", "ratio", "flag", "category", "month_of_year"
+    "count",
+    "months",
+    "days",
+    "share",
+    "rate",
+    "rupiah",
+    "ratio",
+    "flag",
+    "category",
+    "month_of_year",
 ]
 
 # Never model features (DOMAIN.md, "Fairness"): the model must not see these attributes or
@@ -1004,7 +1013,7 @@ CATALOG: tuple[Feature, ...] = (
     Feature(
         name="flat_monthly_rate",
         dtype="float",
-        unit="share",
+        unit="rate",
         window_months=None,
         group=FiveC.CONDITION,
         monotone=0,
@@ -1274,6 +1283,9 @@ def format_value(f: Feature, value: float | str | None, lang: Lang = "id") -> st
         case "share":
             percent = _round_half_up(d * 100)
             return f"{_group_digits(percent, 0, lang)}%"
+        case "rate":  # interest rates need a decimal: 1,5% flat, not 2%
+            percent = _round_half_up(d * 100, 2)
+            return f"{_group_digits(percent, 2, lang).rstrip('0').rstrip(',.')}%"
         case "rupiah":
             return format_rupiah(int(_round_half_up(d)))
         case "ratio":

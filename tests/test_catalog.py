@@ -213,6 +213,7 @@ def test_catalog_uses_every_unit() -> None:
         "months",
         "days",
         "share",
+        "rate",
         "rupiah",
         "ratio",
         "flag",
@@ -277,3 +278,12 @@ def test_raising_and_lowering_texts_differ_for_constrained_features() -> None:
         if f.monotone != 0:
             assert f.raises_risk_id != f.lowers_risk_id, f.name
             assert f.raises_risk_en != f.lowers_risk_en, f.name
+
+
+def test_interest_rates_keep_their_decimals() -> None:
+    rate = feature("flat_monthly_rate")
+    assert rate.unit == "rate"
+    assert format_value(rate, 0.015) == "1,5%"
+    assert format_value(rate, 0.015, "en") == "1.5%"
+    assert format_value(rate, 0.0125) == "1,25%"
+    assert format_value(rate, 0.02) == "2%"
