@@ -370,7 +370,13 @@ class RepaymentProfileBuilder:
 
     def _monthly(self, mem: Array, t: Array, f: dict[str, Array]) -> None:
         mt = _months(t) - self.base_month_  # T's month; windows end before it
-        cols = np.arange(self.sales_.shape[1])[None, :]
+        # a profile asked for after the ledger's last month still counts the months between
+        width = max(self.sales_.shape[1], int(mt.max(initial=0)) + 1)
+        sales = _widen(self.sales_, width, 0.0)
+        spend = _widen(self.spend_, width, 0.0)
+        credit_spend = _widen(self.credit_spend_, width, 0.0)
+        wajib_paid_day = _widen(self.wajib_paid_day_, width, NEVER)
+        cols = np.arange(width)[None, :]
         ago = mt[:, None] - cols  # 1 = last full month before T's month
 
         join_month = _months(self.join_day_[mem]) - self.base_month_
@@ -385,26 +391,26 @@ class RepaymentProfileBuilder:
             return np.asarray(span, dtype=float)
 
         for w in (3, 6, 12):
-            f[f"avg_monthly_sales_{w}m"] = _ratio(window(self.sales_, w).sum(1), n_months(w))
+            f[f"avg_monthly_sales_{w}m"] = _ratio(window(sales, w).sum(1), n_months(w))
         f["sales_trend_3m_vs_12m"] = _ratio(f["avg_monthly_sales_3m"], f["avg_monthly_sales_12m"])
-        s6 = window(self.sales_, 6)
+        s6 = window(sales, 6)
         mean6 = _ratio(s6.sum(1), n_months(6))
         var6 = _ratio((s6**2).sum(1), n_months(6)) - mean6**2
         f["sales_volatility_6m"] = _ratio(np.sqrt(np.maximum(var6, 0)), mean6)
         in12 = (ago >= 1) & (ago <= 12) & member
-        low = np.where(in12, self.sales_[mem], np.inf).min(1)
+        low = np.where(in12, sales[mem], np.inf).min(1)
         mean12 = f["avg_monthly_sales_12m"]
         f["seasonal_dip_depth"] = 1 - _ratio(low, mean12)
-        sales12 = window(self.sales_, 12)
+        sales12 = window(sales, 12)
         f["months_with_sales_12m"] = (sales12 > 0).sum(1).astype(float)
         f["estimated_monthly_income"] = np.nan_to_num(mean12)
-        f["sembako_spend_3m"] = _ratio(window(self.spend_, 3).sum(1), n_months(3))
-        spend6 = window(self.spend_, 6).sum(1)
-        f["sembako_credit_share_6m"] = _ratio(window(self.credit_spend_, 6).sum(1), spend6)
+        f["sembako_spend_3m"] = _ratio(window(spend, 3).sum(1), n_months(3))
+        spend6 = window(spend, 6).sum(1)
+        f["sembako_credit_share_6m"] = _ratio(window(credit_spend, 6).sum(1), spend6)
 
         # wajib: months since joining, paid by a payment made before T
         eligible = member & (ago >= 1)
-        paid = eligible & (self.wajib_paid_day_[mem] < t[:, None])
+        paid = eligible & (wajib_paid_day[mem] < t[:, None])
         last12 = eligible & (ago <= 12)
         f["wajib_months_paid_12m"] = (paid & last12).sum(1).astype(float)
         f["share_wajib_months_paid_12m"] = _ratio(f["wajib_months_paid_12m"], last12.sum(1))
@@ -412,7 +418,7 @@ class RepaymentProfileBuilder:
         streak = np.zeros(len(mem))
         best = np.zeros(len(mem))
         for k in range(24, 0, -1):  # oldest to newest month of the 24
-            col = np.clip(mt - k, 0, self.sales_.shape[1] - 1)
+            col = np.clip(mt - k, 0, sales.shape[1] - 1)
             is_paid = paid[np.arange(len(mem)), col] & (mt - k >= 0)
             streak = np.where(is_paid, streak + 1, 0)
             best = np.maximum(best, streak)
@@ -521,6 +527,14 @@ class RepaymentProfileBuilder:
             borrowers = self.coop_borrowers_.count(zero, t - back)
             rates.append(_ratio(arrears, borrowers, empty=0.0))
         f["coop_arrears_rate_3m"] = np.mean(rates, axis=0)
+
+
+def _widen(matrix: Array, width: int, fill: float | np.int64) -> Array:
+    """The member x month matrix with months appended up to `width`, filled with `fill`."""
+    if matrix.shape[1] >= width:
+        return matrix
+    extra = np.full((matrix.shape[0], width - matrix.shape[1]), fill, dtype=matrix.dtype)
+    return np.concatenate([matrix, extra], axis=1)
 
 
 def _ratio(num: Array, den: Array, cap: float | None = None, empty: float = np.nan) -> Array:
