@@ -8,6 +8,7 @@ falls within the window (day 365 after disbursement is in, day 366 is out).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from features.repayment_status import cover_dates
@@ -37,18 +38,29 @@ def past_due_flags(
     window_days: int = DEFAULT_WINDOW_DAYS,
 ) -> pd.DataFrame:
     """`past_due_within` for several thresholds at once, from `cover_dates` output:
-    one column per threshold, one row per disbursed loan."""
+    one column per threshold, one row per disbursed loan. Integer days, no joins."""
     disbursed = loans.loc[loans["disbursement_date"].notna(), ["loan_id", "disbursement_date"]]
-    inst = covered[["loan_id", "due_date", "cover_date"]].merge(disbursed, on="loan_id")
-    window_end = inst["disbursement_date"] + pd.Timedelta(days=window_days)
-    ids = disbursed["loan_id"]
-    out = pd.DataFrame(index=pd.Index(ids, name="loan_id"))
+    ids = pd.Index(disbursed["loan_id"].astype(str), name="loan_id")
+    codes, uniques = pd.factorize(covered["loan_id"])
+    where = ids.get_indexer(pd.Index(uniques).astype(str))  # -1: loan not disbursed
+    disb_days = _days(disbursed["disbursement_date"])
+    inst_disb = np.where(where[codes] >= 0, disb_days[np.maximum(where[codes], 0)], -(2**40))
+    due = _days(covered["due_date"])
+    cover = _days(covered["cover_date"])
+    out = pd.DataFrame(index=ids)
     for dpd in thresholds:
-        check = inst["due_date"] + pd.Timedelta(days=dpd + 1)
-        uncovered = inst["cover_date"].isna() | (inst["cover_date"] >= check)
-        flagged = inst.loc[(check <= window_end) & uncovered, "loan_id"]
-        out[dpd] = ids.isin(flagged).to_numpy()
+        check = due + dpd + 1
+        hit = (check <= inst_disb + window_days) & (cover >= check) & (where[codes] >= 0)
+        flagged = np.zeros(len(ids), dtype=bool)
+        flagged[where[codes[hit]]] = True
+        out[dpd] = flagged
     return out
+
+
+def _days(s: pd.Series) -> np.ndarray:
+    """Days since 1970; missing dates (never covered) are far in the future."""
+    values = s.to_numpy("datetime64[D]")
+    return np.where(np.isnat(values), 2**40, values.astype(np.int64))
 
 
 def window_closed(

@@ -31,7 +31,12 @@ from features.catalog import categorical_names, feature_names
 from features.labels import DEFAULT_DPD, EARLY_WARNING_DPD, past_due_flags, window_closed
 from features.ledger.contracts import TABLE_ORDER
 from features.ledger.store import Ledger
-from features.profile_builder import FIT_COLUMNS, ProfileRequests, RepaymentProfileBuilder
+from features.profile_builder import (
+    CATEGORICAL_TABLES,
+    FIT_COLUMNS,
+    ProfileRequests,
+    RepaymentProfileBuilder,
+)
 
 Engine = Literal["local", "dask"]
 TRAINING, PROFILES = "training", "profiles"
@@ -104,7 +109,10 @@ def build_partition(
     began = time.perf_counter()
     ledger = Ledger(ledger_dir)
     part = ledger.partition(cooperative_id)
-    tables = {t: part.table(t, FIT_COLUMNS.get(t)) for t in TABLE_ORDER}
+    tables = {
+        t: part.table(t, FIT_COLUMNS.get(t), categorical=t in CATEGORICAL_TABLES)
+        for t in TABLE_ORDER
+    }
     builder = RepaymentProfileBuilder().fit(tables)
     training = training_table(tables, ledger.as_of, builder)
     profiles = current_profiles(tables, pd.Timestamp(as_of), builder)

@@ -51,11 +51,13 @@ def _months(days: Array) -> Array:
 
 
 def _member_day_order(member: Array, day: Array) -> Array:
-    """Sort order by (member, day). Ledgers are mostly stored in date order; then a stable
-    radix sort on the small member codes alone is six times faster than a two-key sort."""
-    if len(day) and bool(np.all(day[1:] >= day[:-1])) and member.max(initial=0) < 2**15:
-        return np.argsort(member.astype(np.int16), kind="stable")
-    return np.lexsort((day, member))
+    """Sort order by (member, day) as two stable sorts: by day (timsort, near linear on the
+    date-ordered runs ledgers are stored in), then a radix sort on the small member codes.
+    Three times faster than a two-key sort."""
+    if member.max(initial=0) >= 2**15:
+        return np.lexsort((day, member))
+    by_day = np.argsort(day, kind="stable")
+    return by_day[np.argsort(member[by_day].astype(np.int16), kind="stable")]
 
 
 class _Prefix:
@@ -152,7 +154,9 @@ class ProfileRequests:
         return cls(f)
 
 
-# The columns `fit` reads: leaving out the other string ids halves the read time.
+# The columns `fit` reads: leaving out the other string ids halves the read time. Event
+# tables are read as categories (see `LedgerPartition.table`); loans and members as text.
+CATEGORICAL_TABLES = ("savings", "installments", "repayments", "store_purchases", "produce_sales")
 FIT_COLUMNS: dict[str, list[str]] = {
     "members": ["member_id", "cooperative_id", "join_date", "sector", "group_id"],
     "savings": ["member_id", "date", "kind", "direction", "amount", "period"],
@@ -297,10 +301,17 @@ class RepaymentProfileBuilder:
 
     # ------------------------------------------------------------------ helpers
     def _codes(self, ids: pd.Series) -> Array:
-        """Position of each member id in `members` (a hash lookup in Arrow, not Python)."""
-        found = pc.index_in(pa.array(ids).cast(pa.large_string()), value_set=self.member_values_)
-        codes = found.to_numpy(zero_copy_only=False)
-        codes = np.where(pd.isna(codes), -1, codes).astype(np.int64)
+        """Position of each member id in `members` (a hash lookup in Arrow, not Python;
+        for categories only the categories are looked up)."""
+        if isinstance(ids.dtype, pd.CategoricalDtype):
+            per_category = self._codes(pd.Series(ids.cat.categories.astype(str)))
+            codes = np.where(ids.cat.codes < 0, -1, per_category[ids.cat.codes])
+        else:
+            found = pc.index_in(
+                pa.array(ids).cast(pa.large_string()), value_set=self.member_values_
+            )
+            codes = found.to_numpy(zero_copy_only=False)
+            codes = np.where(pd.isna(codes), -1, codes).astype(np.int64)
         if (codes < 0).any():
             raise KeyError(
                 f"{int((codes < 0).sum())} records refer to members not in this partition"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from features.ledger.contracts import DATE_DTYPE
 
@@ -25,7 +26,7 @@ def cover_dates(installments: pd.DataFrame, repayments: pd.DataFrame) -> pd.Data
         drop=True
     )
     n_inst = len(inst)
-    codes, _ = pd.factorize(pd.concat([inst["loan_id"], repayments["loan_id"]], ignore_index=True))
+    codes = _loan_codes(inst["loan_id"], repayments["loan_id"])
     if len(codes) and codes.max() >= 2 ** (62 - _AMOUNT_BITS):
         raise ValueError("too many loans in one partition for the cover-date key")
     inst_code = codes[:n_inst].astype(np.int64)
@@ -50,6 +51,15 @@ def cover_dates(installments: pd.DataFrame, repayments: pd.DataFrame) -> pd.Data
         cover.astype("datetime64[D]").astype(DATE_DTYPE), index=out.index
     ).where(found)
     return out
+
+
+def _loan_codes(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """One integer code per loan id across both series (categories: no string hashing)."""
+    if isinstance(a.dtype, pd.CategoricalDtype) and isinstance(b.dtype, pd.CategoricalDtype):
+        both = union_categoricals([a, b], ignore_order=True)
+        return np.asarray(both.codes, dtype=np.int64)
+    codes, _ = pd.factorize(pd.concat([a.astype(str), b.astype(str)], ignore_index=True))
+    return np.asarray(codes, dtype=np.int64)
 
 
 def _cumsum_by(codes: np.ndarray, values: np.ndarray) -> np.ndarray:

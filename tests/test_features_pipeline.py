@@ -118,3 +118,27 @@ def test_cli_build_and_its_errors(small_ledger: Path, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "--engine must be local or dask" in result.output
     result = runner.invoke(app, [*base, "--as-of", "yesterday-ish"])
     assert result.exit_code == 2 and "--as-of must be a date" in result.output
+
+
+def test_tables_read_as_categories_give_the_same_profiles(small_ledger: Path) -> None:
+    """The pipeline reads event tables dictionary-encoded for speed; the reference test
+    checks the builder on plain text tables. Both must give the same rows."""
+    from features.ledger.contracts import TABLE_ORDER
+    from features.profile_builder import (
+        CATEGORICAL_TABLES,
+        FIT_COLUMNS,
+        ProfileRequests,
+        RepaymentProfileBuilder,
+    )
+
+    part = Ledger(small_ledger).partition("KMP-0002")
+    plain = {t: part.table(t) for t in TABLE_ORDER}
+    coded = {
+        t: part.table(t, FIT_COLUMNS.get(t), categorical=t in CATEGORICAL_TABLES)
+        for t in TABLE_ORDER
+    }
+    assert isinstance(coded["savings"]["member_id"].dtype, pd.CategoricalDtype)
+    requests = ProfileRequests.from_applications(plain["loans"])
+    a = RepaymentProfileBuilder().fit(plain).transform(requests)
+    b = RepaymentProfileBuilder().fit(coded).transform(requests)
+    pdt.assert_frame_equal(a, b)

@@ -280,7 +280,9 @@ def test_reader_loads_one_several_or_all_cooperatives_lazily(small_ledger: Path)
     part = ledger.partition("KMP-0002")
     assert part._cache == {}  # nothing read until asked
     loans = part.table("loans")
-    assert set(loans["cooperative_id"]) == {"KMP-0002"} and list(part._cache) == [("loans", None)]
+    assert set(loans["cooperative_id"]) == {"KMP-0002"} and list(part._cache) == [
+        ("loans", None, False)
+    ]
     assert [p.cooperative_id for p in ledger.partitions()] == ids
     with pytest.raises(KeyError, match="unknown table"):
         ledger.read("shares")

@@ -38,6 +38,9 @@ MANIFEST = "ledger.json"
 QUARANTINE_DIR = "quarantine"
 
 
+_TEXT = ("id", "text", "hash", "enum", "period")
+
+
 class LedgerNotFoundError(FileNotFoundError):
     """The folder is not an Amanah ledger (no manifest)."""
 
@@ -103,8 +106,17 @@ def write_ledger(
     return counts
 
 
-def _read_file(path: Path, table: str, columns: list[str] | None) -> pd.DataFrame:
-    arrow = pq.read_table(path, columns=columns, schema=arrow_schema(table))
+def _read_file(
+    path: Path, table: str, columns: list[str] | None, categorical: bool = False
+) -> pd.DataFrame:
+    """One partition file as pandas. `categorical` keeps text columns dictionary-encoded
+    (pandas categories): half the read time, and ids become small integer codes."""
+    if categorical:
+        wanted = columns or TABLES[table].column_names
+        text = [c.name for c in TABLES[table].columns if c.name in wanted and c.kind in _TEXT]
+        arrow = pq.read_table(path, columns=wanted, read_dictionary=text)
+    else:
+        arrow = pq.read_table(path, columns=columns, schema=arrow_schema(table))
     frame: pd.DataFrame = arrow.to_pandas(date_as_object=False)
     for c in TABLES[table].columns:
         if c.kind == "date" and c.name in frame.columns:
@@ -118,16 +130,19 @@ class LedgerPartition:
 
     root: Path
     cooperative_id: str
-    _cache: dict[tuple[str, tuple[str, ...] | None], pd.DataFrame] = field(
+    _cache: dict[tuple[str, tuple[str, ...] | None, bool], pd.DataFrame] = field(
         default_factory=dict, repr=False
     )
 
-    def table(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
-        """The table, or only `columns` of it (string ids are the costly part to read)."""
-        key = (name, tuple(columns) if columns else None)
+    def table(
+        self, name: str, columns: list[str] | None = None, categorical: bool = False
+    ) -> pd.DataFrame:
+        """The table, or only `columns` of it (string ids are the costly part to read);
+        `categorical` returns text columns as pandas categories."""
+        key = (name, tuple(columns) if columns else None, categorical)
         if key not in self._cache:
             path = _partition_path(self.root, name, self.cooperative_id)
-            self._cache[key] = _read_file(path, name, columns)
+            self._cache[key] = _read_file(path, name, columns, categorical)
         return self._cache[key]
 
 
