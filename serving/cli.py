@@ -106,9 +106,18 @@ def demo(
     cooperatives: Annotated[int, typer.Option(help="Number of cooperatives.")] = 34,
     members_per_coop: Annotated[int, typer.Option(help="Members per cooperative.")] = 500,
 ) -> None:
-    """Generate the demo ledger and print its summary (training and serving join later)."""
+    """Generate the demo ledger, print its summary, and build its profiles and training
+    table next to it (training and serving join in later issues)."""
     generate(out=out, cooperatives=cooperatives, members_per_coop=members_per_coop)
-    print_summary(summarise(Ledger(out)))
+    ledger = Ledger(out)
+    print_summary(summarise(ledger))
+    features_out = out.with_name(out.name + "-features")
+    report = build_features(out, features_out, ledger.as_of, force=True)
+    rows = sum(int(b["training_rows"]) for b in report.built)
+    console.print(
+        f"Profiles and training table ({rows:,} applications, 48 features, 3 labels) in "
+        f"{features_out} ({report.seconds:.1f} s)"
+    )
 
 
 @app.command("import")

@@ -52,3 +52,16 @@ def test_cli_errors_name_the_option_and_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["summary", "--ledger", str(tmp_path)])
     assert result.exit_code == 2
     assert "not an Amanah ledger" in result.output
+
+
+def test_demo_generates_summarises_and_builds_profiles(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    args = ["demo", "--out", str(out), "--cooperatives", "2", "--members-per-coop", "25"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Default (> 90 DPD within 12 months)" in result.output
+    assert "Profiles and training table" in result.output
+    assert sorted(p.name for p in (tmp_path / "demo-features" / "training").iterdir()) == [
+        "KMP-0001.parquet",
+        "KMP-0002.parquet",
+    ]
