@@ -142,3 +142,23 @@ def test_tables_read_as_categories_give_the_same_profiles(small_ledger: Path) ->
     a = RepaymentProfileBuilder().fit(plain).transform(requests)
     b = RepaymentProfileBuilder().fit(coded).transform(requests)
     pdt.assert_frame_equal(a, b)
+
+
+def test_dask_engine_on_an_existing_scheduler(
+    built: Path, small_ledger: Path, tmp_path: Path
+) -> None:
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
+        out = tmp_path / "existing"
+        report = build_features(
+            small_ledger, out, AS_OF, engine="dask", scheduler=cluster.scheduler_address
+        )
+        assert (
+            cluster.status.name == "running"
+        )  # the build does not close a cluster it did not start
+    assert report.failed == {} and len(report.built) == 3
+    for f in sorted((built / "training").glob("*.parquet")):
+        pdt.assert_frame_equal(pd.read_parquet(f), pd.read_parquet(out / "training" / f.name))
