@@ -56,6 +56,8 @@ def _member_day_order(member: Array, day: Array) -> Array:
     Three times faster than a two-key sort."""
     if member.max(initial=0) >= 2**15:
         return np.lexsort((day, member))
+    if len(day) and bool(np.all(day[1:] >= day[:-1])):  # stored in date order: skip a sort
+        return np.argsort(member.astype(np.int16), kind="stable")
     by_day = np.argsort(day, kind="stable")
     return by_day[np.argsort(member[by_day].astype(np.int16), kind="stable")]
 
@@ -73,6 +75,15 @@ class _Prefix:
     def positions(self, member: Array, day: Array) -> Array:
         """Number of events of `member` dated before `day` plus those of earlier members."""
         return np.searchsorted(self.key, (member.astype(np.int64) << DAY_BITS) + day, "left")
+
+    def first_day(self, member: Array) -> Array:
+        """Each member's earliest event day (NEVER without events)."""
+        if len(self.key) == 0:
+            return np.full(len(member), NEVER, dtype=np.int64)
+        at = np.searchsorted(self.key, member.astype(np.int64) << DAY_BITS, "left")
+        safe = np.minimum(at, len(self.key) - 1)
+        found = (at < len(self.key)) & ((self.key[safe] >> DAY_BITS) == member)
+        return np.where(found, self.key[safe] & ((1 << DAY_BITS) - 1), NEVER)
 
     def between(self, name: str, lo: Array, hi: Array) -> Array:
         """Sum of `name` over events at positions [lo, hi)."""
@@ -200,22 +211,29 @@ class RepaymentProfileBuilder:
             sukarela_net=np.where(sukarela, signed, 0.0),
             withdrawal=(withdrawal & sukarela).astype(np.float64),
             total_net=signed,
+            n=np.ones(len(s_mem)),
         )
 
         pu, sa = tables["store_purchases"], tables["produce_sales"]
         p_mem, p_day = code(pu["member_id"]), _days(pu["date"])
         j_mem, j_day = code(sa["member_id"]), _days(sa["date"])
-        all_mem = np.r_[s_mem, p_mem, j_mem]
-        all_day = np.r_[s_day, p_day, j_day]
-        self.events_ = _Prefix(all_mem, all_day, n=np.ones(len(all_mem)))
-        first = np.full(len(members), NEVER, dtype=np.int64)
-        np.minimum.at(first, all_mem, all_day)
-        self.first_event_day_ = first
+        # one prefix per table: each is stored in date order, so each sorts in one pass
+        self.purchases_ = _Prefix(p_mem, p_day, n=np.ones(len(p_mem)))
+        self.sales_events_ = _Prefix(j_mem, j_day, n=np.ones(len(j_mem)))
+        everyone = np.arange(len(members))
+        self.first_event_day_ = np.minimum.reduce(
+            [p.first_day(everyone) for p in (self.savings_, self.purchases_, self.sales_events_)]
+        )
 
         # member x month matrices, months counted from base_month_
-        all_months = _months(np.r_[all_day, self.join_day_])
-        self.base_month_ = int(all_months.min()) - 25 if len(all_months) else 0
-        last_month = int(all_months.max()) + 2 if len(all_months) else 1
+        ends = [d for d in (s_day, p_day, j_day, self.join_day_) if len(d)]
+        span = (
+            _months(np.array([min(d.min() for d in ends), max(d.max() for d in ends)]))
+            if ends
+            else np.array([0, 0])
+        )
+        self.base_month_ = int(span[0]) - 25
+        last_month = int(span[1]) + 2
         n_months = last_month - self.base_month_ + 1
         shape = (len(members), n_months)
         self.sales_ = np.zeros(shape)
@@ -236,12 +254,7 @@ class RepaymentProfileBuilder:
             & ~withdrawal
             & sv["period"].notna().to_numpy()
         )
-        w_period = (
-            pd.to_datetime(sv.loc[wajib, "period"], format="%Y-%m")
-            .to_numpy("datetime64[M]")
-            .astype(np.int64)
-            - self.base_month_
-        )
+        w_period = _period_months(sv["period"])[wajib] - self.base_month_
         self.wajib_paid_day_ = np.full(shape, NEVER, dtype=np.int64)
         ok = (w_period >= 0) & (w_period < n_months)
         np.minimum.at(self.wajib_paid_day_, (s_mem[wajib][ok], w_period[ok]), s_day[wajib][ok])
@@ -249,14 +262,17 @@ class RepaymentProfileBuilder:
         # instalment history with the day each was covered
         loans = tables["loans"]
         self.covered_ = cover_dates(tables["installments"], tables["repayments"])
-        inst = self.covered_.merge(
-            loans[["loan_id", "disbursement_date"]], on="loan_id", how="left"
-        )
+        inst = self.covered_
         self.inst_member_ = code(inst["member_id"])
-        self.inst_loan_ = pd.factorize(inst["loan_id"])[0].astype(np.int64)
+        loan_codes, loan_ids = pd.factorize(inst["loan_id"])
+        self.inst_loan_ = loan_codes.astype(np.int64)
         self.inst_due_ = _days(inst["due_date"])
         self.inst_cover_ = _days(inst["cover_date"])
-        self.inst_disbursed_ = _days(inst["disbursement_date"])
+        disbursed = pd.Index(loans["loan_id"].astype(str)).get_indexer(
+            pd.Index(loan_ids).astype(str)
+        )
+        loan_disb = np.r_[_days(loans["disbursement_date"]), NEVER]
+        self.inst_disbursed_ = loan_disb[disbursed][self.inst_loan_]
         self.inst_amount_ = inst["amount_due"].to_numpy(np.float64)
         n_no = inst.groupby("loan_id")["installment_no"].transform("max").to_numpy()
         self.inst_is_last_ = inst["installment_no"].to_numpy() == n_no
@@ -375,9 +391,13 @@ class RepaymentProfileBuilder:
         f["membership_months"] = np.maximum(t - joined, 0) / DAYS_PER_MONTH
         first = self.first_event_day_[mem]
         f["months_of_history"] = np.where(first < t, (t - first) / DAYS_PER_MONTH, 0.0)
-        lo = self.events_.positions(mem, t - W6)
-        hi = self.events_.positions(mem, t)
-        f["ledger_events_6m"] = self.events_.between("n", lo, hi)
+        f["ledger_events_6m"] = np.sum(
+            [
+                p.between("n", p.positions(mem, t - W6), p.positions(mem, t))
+                for p in (self.savings_, self.purchases_, self.sales_events_)
+            ],
+            axis=0,
+        )
 
     def _monthly(self, mem: Array, t: Array, f: dict[str, Array]) -> None:
         mt = _months(t) - self.base_month_  # T's month; windows end before it
@@ -538,6 +558,16 @@ class RepaymentProfileBuilder:
             borrowers = self.coop_borrowers_.count(zero, t - back)
             rates.append(_ratio(arrears, borrowers, empty=0.0))
         f["coop_arrears_rate_3m"] = np.mean(rates, axis=0)
+
+
+def _period_months(period: pd.Series) -> Array:
+    """Month index of `YYYY-MM` periods (-2**40 where missing); categories parse once."""
+    if isinstance(period.dtype, pd.CategoricalDtype):
+        cats = _period_months(pd.Series(period.cat.categories.astype(str)))
+        codes = period.cat.codes.to_numpy()
+        return np.where(codes < 0, -(2**40), np.r_[cats, 0][codes])
+    parsed = pd.to_datetime(period, format="%Y-%m").to_numpy("datetime64[M]")
+    return np.where(np.isnat(parsed), -(2**40), parsed.astype(np.int64))
 
 
 def _widen(matrix: Array, width: int, fill: float | np.int64) -> Array:
