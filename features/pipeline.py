@@ -9,7 +9,7 @@ Output layout::
 
     OUT/training/<cooperative_id>.parquet   one row per loan application, features + labels
     OUT/profiles/<cooperative_id>.parquet   one row per member as of --as-of
-    OUT/profiles.sqlite                     member_id -> profile, for constant-time lookup
+    OUT/profiles.sqlite                     member_id -> (cooperative, row), constant-time lookup
     OUT/features.json                       as-of dates, catalog, partitions and failures
 """
 
@@ -21,11 +21,13 @@ import sqlite3
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from features.catalog import categorical_names, feature_names
 from features.labels import DEFAULT_DPD, EARLY_WARNING_DPD, past_due_flags, window_closed
@@ -41,6 +43,7 @@ from features.profile_builder import (
 Engine = Literal["local", "dask"]
 TRAINING, PROFILES = "training", "profiles"
 INDEX, MANIFEST = "profiles.sqlite", "features.json"
+PROFILE_ROW_GROUP = 256
 LABELS = ("default_12m", *(f"dpd{d}_12m" for d in EARLY_WARNING_DPD))
 
 
@@ -92,10 +95,10 @@ def current_profiles(
     return out
 
 
-def _write_atomic(frame: pd.DataFrame, path: Path) -> None:
+def _write_atomic(frame: pd.DataFrame, path: Path, row_group_size: int | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".parquet.tmp")
-    frame.to_parquet(tmp, index=False)
+    frame.to_parquet(tmp, index=False, row_group_size=row_group_size)
     os.replace(tmp, path)
 
 
@@ -117,7 +120,7 @@ def build_partition(
     training = training_table(tables, ledger.as_of, builder)
     profiles = current_profiles(tables, pd.Timestamp(as_of), builder)
     out = Path(out_dir)
-    _write_atomic(profiles, out / PROFILES / f"{cooperative_id}.parquet")
+    _write_atomic(profiles, out / PROFILES / f"{cooperative_id}.parquet", PROFILE_ROW_GROUP)
     # written last: its presence marks the partition as complete
     _write_atomic(training, out / TRAINING / f"{cooperative_id}.parquet")
     return {
@@ -155,13 +158,22 @@ def build_features(
             todo.append(coop)
     args = (str(ledger_dir), str(out), as_of.date().isoformat())
     if engine == "local":
-        for coop in todo:
+        # threads, not processes: Arrow and numpy release the GIL for most of the work, and
+        # each thread holds one partition, so memory stays bounded by `workers` partitions
+        def one(coop: str) -> tuple[str, dict[str, Any] | None, str | None]:
             try:
-                report.built.append(build_partition(args[0], coop, args[1], args[2]))
+                return coop, build_partition(args[0], coop, args[1], args[2]), None
             except Exception as exc:  # one bad partition must not stop the others
-                report.failed[coop] = _reason(exc)
-            if progress:
-                progress(coop)
+                return coop, None, _reason(exc)
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for coop, built, error in pool.map(one, todo):
+                if built is not None:
+                    report.built.append(built)
+                if error is not None:
+                    report.failed[coop] = error
+                if progress:
+                    progress(coop)
     else:
         _build_on_dask(todo, args, workers, scheduler, report, progress)
     report.ledger_rows = sum(b["ledger_rows"] for b in report.built)
@@ -216,33 +228,29 @@ def _reason(exc: BaseException) -> str:
 
 
 def write_index(out: Path) -> int:
-    """(Re)write the member -> profile lookup table from every profiles partition.
+    """(Re)write the member -> (cooperative, row) lookup from every profiles partition.
 
-    One row per member with a column per feature, keyed by member_id: a lookup is one
-    primary-key search, however many cooperatives there are.
+    Profiles are written in row groups of PROFILE_ROW_GROUP rows, so a lookup is one
+    primary-key search plus one row group read: constant time however large the ledger.
     """
     files = sorted((out / PROFILES).glob("*.parquet"))
-    names = ["member_id", "cooperative_id", "as_of", *feature_names()]
     tmp = out / (INDEX + ".tmp")
     tmp.unlink(missing_ok=True)
     db = sqlite3.connect(tmp)
     try:
-        columns = ", ".join(f'"{c}"' for c in names[1:])
-        db.execute(f"CREATE TABLE profiles (member_id TEXT PRIMARY KEY, {columns})")
-        insert = f"INSERT INTO profiles VALUES ({', '.join('?' * len(names))})"
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute(
+            "CREATE TABLE profiles (member_id TEXT PRIMARY KEY, cooperative_id TEXT NOT NULL,"
+            " row INTEGER NOT NULL) WITHOUT ROWID"
+        )
         n = 0
         for f in files:
-            frame = pd.read_parquet(f, columns=names)
-            frame["as_of"] = frame["as_of"].dt.strftime("%Y-%m-%d")
-            # column-wise tolist() runs in C; SQLite stores NaN as NULL
-            columns_ = [
-                frame[c].astype(object).where(frame[c].notna(), None).tolist()
-                if frame[c].dtype.kind not in "fi"
-                else frame[c].tolist()
-                for c in names
-            ]
-            db.executemany(insert, zip(*columns_, strict=True))
-            n += len(frame)
+            ids = pq.read_table(f, columns=["member_id"]).column(0).to_pylist()
+            db.executemany(
+                "INSERT INTO profiles VALUES (?, ?, ?)",
+                zip(ids, [f.stem] * len(ids), range(len(ids)), strict=True),
+            )
+            n += len(ids)
         db.commit()
     finally:
         db.close()
@@ -251,15 +259,23 @@ def write_index(out: Path) -> int:
 
 
 def fetch_profile(out: Path, member_id: str) -> dict[str, Any] | None:
-    """One member's current profile by primary-key lookup (no partition scan)."""
+    """One member's current profile: a primary-key lookup, then one row group read."""
     db = sqlite3.connect(f"file:{out / INDEX}?mode=ro", uri=True)
     try:
-        cursor = db.execute("SELECT * FROM profiles WHERE member_id = ?", (member_id,))
-        row = cursor.fetchone()
-        names = [d[0] for d in cursor.description]
+        found = db.execute(
+            "SELECT cooperative_id, row FROM profiles WHERE member_id = ?", (member_id,)
+        ).fetchone()
     finally:
         db.close()
-    return None if row is None else dict(zip(names, row, strict=True))
+    if found is None:
+        return None
+    coop, row = found
+    group = pq.ParquetFile(out / PROFILES / f"{coop}.parquet").read_row_group(
+        row // PROFILE_ROW_GROUP
+    )
+    record = group.slice(row % PROFILE_ROW_GROUP, 1).to_pylist()[0]
+    record["as_of"] = str(pd.Timestamp(record["as_of"]).date())
+    return {k: (None if isinstance(v, float) and v != v else v) for k, v in record.items()}
 
 
 def _write_manifest(out: Path, ledger: Ledger, as_of: pd.Timestamp, report: BuildReport) -> None:

@@ -178,7 +178,9 @@ def features_build(
         str | None, typer.Option("--as-of", help="Date of the current profiles (YYYY-MM-DD).")
     ] = None,
     engine: Annotated[str, typer.Option(help="local or dask.")] = "local",
-    workers: Annotated[int, typer.Option(help="Dask local-cluster worker processes.")] = 2,
+    workers: Annotated[
+        int, typer.Option(help="Threads (local engine) or local-cluster processes (dask).")
+    ] = 2,
     scheduler: Annotated[
         str | None, typer.Option(help="Address of an existing Dask scheduler.")
     ] = None,
