@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.repayment_status import cover_dates
+from features.repayment_status import NEVER, cover_dates, days
 
 DEFAULT_WINDOW_DAYS = 365
 DEFAULT_DPD = 90
@@ -43,10 +43,11 @@ def past_due_flags(
     ids = pd.Index(disbursed["loan_id"].astype(str), name="loan_id")
     codes, uniques = pd.factorize(covered["loan_id"])
     where = ids.get_indexer(pd.Index(uniques).astype(str))  # -1: loan not disbursed
-    disb_days = _days(disbursed["disbursement_date"])
-    inst_disb = np.where(where[codes] >= 0, disb_days[np.maximum(where[codes], 0)], -(2**40))
-    due = _days(covered["due_date"])
-    cover = _days(covered["cover_date"])
+    disb_days = days(disbursed["disbursement_date"])
+    # an instalment of a loan that was not disbursed can never fall in a window
+    inst_disb = np.where(where[codes] >= 0, disb_days[np.maximum(where[codes], 0)], -NEVER)
+    due = days(covered["due_date"])
+    cover = days(covered["cover_date"])
     out = pd.DataFrame(index=ids)
     for dpd in thresholds:
         check = due + dpd + 1
@@ -55,12 +56,6 @@ def past_due_flags(
         flagged[where[codes[hit]]] = True
         out[dpd] = flagged
     return out
-
-
-def _days(s: pd.Series) -> np.ndarray:
-    """Days since 1970; missing dates (never covered) are far in the future."""
-    values = s.to_numpy("datetime64[D]")
-    return np.where(np.isnat(values), 2**40, values.astype(np.int64))
 
 
 def window_closed(

@@ -25,24 +25,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from features.catalog import categorical_names, feature_names
-from features.ledger.enums import Direction, SavingsKind
-from features.repayment_status import cover_dates
+from features.labels import DEFAULT_DPD
+from features.ledger.enums import Direction, PaymentMethod, SavingsKind
+from features.repayment_status import NEVER, cover_dates
+from features.repayment_status import days as _days
 
 Array = npt.NDArray[Any]
 
-DAY_BITS = 24  # days since 1970 fit below 2^24 until the year 47,000
-NEVER = np.int64(2**23)  # a day after every real day
+DAY_BITS = 24  # day keys: member << 24 | day (NEVER = 2^23 fits)
 DAYS_PER_MONTH = 30.4375
 W6, W12 = 183, 365
 ARREARS_DPD = 30
-DEFAULT_DPD = 90
-
-
-def _days(s: pd.Series) -> Array:
-    """Dates as int64 days since 1970; missing dates become NEVER."""
-    values = s.to_numpy("datetime64[D]")
-    out = values.astype(np.int64)
-    return np.where(np.isnat(values), NEVER, out)
 
 
 def _months(days: Array) -> Array:
@@ -246,7 +239,9 @@ class RepaymentProfileBuilder:
         p_amount = pu["amount"].to_numpy(float)
         np.add.at(self.spend_, (p_mem, p_month), p_amount)
         np.add.at(
-            self.credit_spend_, (p_mem, p_month), np.where(pu["payment"] == "credit", p_amount, 0.0)
+            self.credit_spend_,
+            (p_mem, p_month),
+            np.where(pu["payment"] == PaymentMethod.CREDIT, p_amount, 0.0),
         )
         # earliest payment day of each wajib period
         wajib = (

@@ -16,6 +16,13 @@ from pandas.api.types import union_categoricals
 from features.ledger.contracts import DATE_DTYPE
 
 _AMOUNT_BITS = 41  # cumulative Rupiah per loan below 2^41 (2.2 trillion)
+NEVER = np.int64(2**23)  # a day after every real day (days since 1970 stay below 2^23)
+
+
+def days(s: pd.Series) -> np.ndarray:
+    """Dates as int64 days since 1970; missing dates (never covered) become NEVER."""
+    values = s.to_numpy("datetime64[D]")
+    return np.where(np.isnat(values), NEVER, values.astype(np.int64))
 
 
 def cover_dates(installments: pd.DataFrame, repayments: pd.DataFrame) -> pd.DataFrame:
