@@ -44,6 +44,7 @@ Engine = Literal["local", "dask"]
 TRAINING, PROFILES = "training", "profiles"
 INDEX, MANIFEST = "profiles.sqlite", "features.json"
 PROFILE_ROW_GROUP = 256
+FAIRNESS_COLUMNS = ("gender", "cooperative_profile")
 LABELS = ("default_12m", *(f"dpd{d}_12m" for d in EARLY_WARNING_DPD))
 
 
@@ -79,6 +80,11 @@ def training_table(
         out[name] = pd.array(flag, dtype="boolean")
         out.loc[~closed, name] = pd.NA
     out["labelled"] = closed
+    # kept for fairness testing only (DOMAIN.md): never model features
+    members = tables["members"].set_index("member_id")
+    out[FAIRNESS_COLUMNS[0]] = out["member_id"].map(members["gender"]).to_numpy()
+    profile = tables["cooperatives"]["profile"].iloc[0] if len(tables["cooperatives"]) else None
+    out[FAIRNESS_COLUMNS[1]] = profile
     return out
 
 

@@ -162,7 +162,7 @@ class ProfileRequests:
 # tables are read as categories (see `LedgerPartition.table`); loans and members as text.
 CATEGORICAL_TABLES = ("savings", "installments", "repayments", "store_purchases", "produce_sales")
 FIT_COLUMNS: dict[str, list[str]] = {
-    "members": ["member_id", "cooperative_id", "join_date", "sector", "group_id"],
+    "members": ["member_id", "cooperative_id", "join_date", "sector", "group_id", "gender"],
     "savings": ["member_id", "date", "kind", "direction", "amount", "period"],
     "loans": [
         "loan_id", "member_id", "cooperative_id", "application_date", "disbursement_date",
