@@ -18,7 +18,7 @@ from features.ledger.importer import LedgerImportError, import_ledger
 from features.ledger.sources import SourceError
 from features.ledger.store import Ledger, LedgerNotFoundError
 from features.ledger.summary import LedgerSummary, summarise
-from features.pipeline import build_features
+from features.pipeline import build_features, read_training
 from features.settings import get_settings
 
 app = typer.Typer(
@@ -218,3 +218,155 @@ def features_build(
     if report.failed:
         err.print("Fix the partitions above and run again: only missing partitions are rebuilt.")
         raise typer.Exit(1)
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise _fail(f"--table {path} does not exist")
+    if path.suffix.lower() == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix.lower() == ".csv":
+        return pd.read_csv(path)
+    raise _fail(f"--table must be a .csv or .parquet file; got {path.name}")
+
+
+def _print_training(report: dict[str, object], where: str) -> None:
+    def fig(key: str, fmt: str = ".3f") -> str:
+        value = report.get(key)
+        return "n/a" if value is None else format(float(value), fmt)  # type: ignore[arg-type]
+
+    console.print(
+        f"Test period AUC {fig('auc')} (WoE scorecard {fig('auc_woe_baseline')}), "
+        f"Brier {fig('brier', '.4f')}, calibration error {fig('calibration_error', '.4f')}, "
+        f"grades monotone: {report.get('grades_monotone')}"
+    )
+    fairness = report.get("fairness", {})
+    assert isinstance(fairness, dict)
+    for column, fair in fairness.items():
+        ff = fair["four_fifths"]
+        console.print(
+            f"Approval-rate ratio by {column}: {ff['ratio']:.2f} (passes: {ff['passes']})"
+        )
+    console.print(where)
+
+
+@app.command()
+def train(
+    features: Annotated[
+        Path | None, typer.Option("--features", help="Output of `amanah features build`.")
+    ] = None,
+    table: Annotated[
+        Path | None, typer.Option("--table", help="Bring your own table (.csv or .parquet).")
+    ] = None,
+    target: Annotated[str | None, typer.Option(help="Binary target column (1 = default).")] = None,
+    time_column: Annotated[
+        str | None, typer.Option("--time-column", help="Out-of-time split on this date column.")
+    ] = None,
+    catalog: Annotated[
+        Path | None, typer.Option("--catalog", help="JSON with monotone directions per feature.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Folder for a --table model.")] = None,
+    engine: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
+) -> None:
+    """Train the PD model: on Amanah's training table (registered in MLflow as a challenger)
+    or on any table with a binary target (saved to --out)."""
+    import json as _json
+
+    from models.registry import log_training
+    from models.training import (
+        AMANAH_TARGET,
+        AMANAH_TIME,
+        FAIRNESS,
+        TableError,
+        catalog_spec,
+        table_spec,
+        train_model,
+        write_report,
+    )
+
+    if engine not in ("local", "dask"):
+        raise _fail(f"--engine must be local or dask; got {engine!r}")
+    if (features is None) == (table is None):
+        raise _fail("give exactly one of --features DIR or --table FILE")
+    try:
+        if features is not None:
+            if not (features / "training").is_dir():
+                raise _fail(
+                    f"--features {features} has no training/ folder; run `amanah features build`"
+                )
+            frame = read_training(features)
+            result = train_model(frame, catalog_spec(), AMANAH_TARGET, AMANAH_TIME, seed=seed)
+            logged = log_training(result, source=str(features))
+            _print_training(
+                result.report,
+                f"Registered version {logged['version']} of amanah-pd as challenger "
+                f"(run {logged['run_id']})",
+            )
+            return
+        assert table is not None
+        if target is None or out is None:
+            raise _fail("--table needs --target COLUMN and --out DIR")
+        frame = _read_table(table)
+        declared = _json.loads(catalog.read_text("utf-8")) if catalog else None
+        spec = table_spec(frame, target, time_column, declared, exclude=FAIRNESS)
+        result = train_model(frame, spec, target, time_column, seed=seed)
+    except TableError as exc:
+        raise _fail(str(exc)) from exc
+    result.model.save(out)
+    write_report(result.report, out / "report.json")
+    _print_training(result.report, f"Model and report written to {out}")
+
+
+@app.command()
+def promote(
+    force: Annotated[bool, typer.Option(help="Promote even if the gate fails.")] = False,
+    reason: Annotated[str | None, typer.Option(help="Why (required with --force).")] = None,
+) -> None:
+    """Run the promotion gate: challenger vs champion on the same test period."""
+    from models.registry import promote as run_gate
+
+    try:
+        decision = run_gate(force=force, reason=reason)
+    except (LookupError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    for name, ok in decision.get("checks", {}).items():
+        console.print(f"{'pass' if ok else 'FAIL'}  {name}")
+    figures = decision.get("figures", {})
+    console.print(
+        ", ".join(
+            f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in figures.items()
+        )
+    )
+    if decision.get("promoted"):
+        console.print(
+            f"Promoted version {figures.get('challenger_version')} to champion"
+            + (" (forced)" if decision.get("forced") else "")
+        )
+    else:
+        console.print(f"Not promoted: {decision.get('reason') or 'the gate failed'}")
+        raise typer.Exit(1)
+
+
+@app.command()
+def predict(
+    model: Annotated[str, typer.Option("--model", help="Model folder or models:/ URI.")],
+    table: Annotated[Path, typer.Option("--table", help="Rows to score (.csv or .parquet).")],
+    out: Annotated[Path, typer.Option("--out", help="Output file (.csv or .parquet).")],
+) -> None:
+    """Write pd, score, grade and the policy decision (with rule codes) for each row."""
+    from models.artifact import InputError
+    from models.registry import load
+
+    frame = _read_table(table)
+    try:
+        scored = load(model).predict(frame)
+    except InputError as exc:
+        raise _fail(str(exc)) from exc
+    scored["rule_codes"] = scored["rule_codes"].map(lambda codes: ",".join(codes))
+    result = pd.concat([frame, scored], axis=1)
+    if out.suffix.lower() == ".parquet":
+        result.to_parquet(out, index=False)
+    else:
+        result.to_csv(out, index=False)
+    console.print(f"Scored {len(result):,} rows into {out}")

@@ -1,0 +1,411 @@
+"""The decision policy: grade cut-offs, affordability, maximum amount and thin-file handling.
+
+Policy is not the model (DESIGN decision 6). The model gives a PD and a grade; this versioned
+policy, shipped with the model, turns them and the loan application into approve / refer /
+decline. Every rule that fires is reported with its code and its officer text in Bahasa
+Indonesia and English, so a decline always says which rule declined.
+
+Rules and their decisions:
+
+* ``GRADE_APPROVE`` / ``GRADE_REFER`` / ``GRADE_DECLINE``: by the member's grade. A thin
+  file is never declined by grade: its decline grades are referred (``GRADE_REFER``).
+* ``THIN_FILE``: fewer than ``thin_file_max_months`` months of history -> refer.
+* ``NO_INCOME_DATA``: a loan is requested but there is no estimated income (missing or
+  <= 0) -> refer; affordability is not assessed. Rows without loan terms skip it.
+* ``AFFORDABILITY_REDUCE``: requested instalment + existing debt service exceeds
+  ``max_debt_service_to_income`` x income, but an amount of at least ``min_loan`` fits ->
+  refer with the recommended maximum.
+* ``AFFORDABILITY_DECLINE``: as above, but not even ``min_loan`` fits -> decline.
+
+The final decision is the most severe of the fired rules (decline > refer > approve).
+
+Instalments follow the cooperatives' flat rate (DOMAIN.md): ``P / tenor + P * rate`` a month,
+rounded to the nearest Rupiah.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Literal, get_args
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from features.catalog import Lang
+from features.ledger.parsing import format_rupiah
+from models.grades import GRADE_LABELS, GRADES
+
+__all__ = [
+    "DECISIONS",
+    "INPUT_COLUMNS",
+    "OUTPUT_COLUMNS",
+    "RULES",
+    "Decision",
+    "DecisionPolicy",
+    "Rule",
+]
+
+Decision = Literal["approve", "refer", "decline"]
+DECISIONS: tuple[Decision, ...] = get_args(Decision)  # in order of severity
+
+INPUT_COLUMNS: tuple[str, ...] = (
+    "grade",
+    "loan_amount",
+    "tenor_months",
+    "flat_monthly_rate",
+    "estimated_monthly_income",
+    "existing_debt_service",
+    "months_of_history",
+)
+OUTPUT_COLUMNS: tuple[str, ...] = (
+    "decision",
+    "rule_codes",
+    "reason_id",
+    "reason_en",
+    "max_recommended_amount",
+    "instalment",
+)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One policy rule: its code, the decision it leads to, and officer texts. Texts may hold
+    ``{placeholders}`` filled per application (amounts already formatted as Rupiah)."""
+
+    code: str
+    decision: Decision
+    text_id: str
+    text_en: str
+
+
+_AFFORD_ID = (
+    "Angsuran yang diajukan ({instalment}/bulan){other_debt} melebihi {dsti} perkiraan "
+    "pendapatan usaha ({income}/bulan); "
+)
+_AFFORD_EN = (
+    "The requested instalment ({instalment}/month){other_debt} exceeds {dsti} of estimated "
+    "business income ({income}/month); "
+)
+
+# Declared once, in precedence order: among rules with the same decision, an earlier rule is
+# the more specific reason and is listed first.
+RULES: dict[str, Rule] = {
+    r.code: r
+    for r in (
+        Rule(
+            "AFFORDABILITY_DECLINE",
+            "decline",
+            _AFFORD_ID + "jumlah yang terjangkau ({max_amount}) di bawah pinjaman minimum "
+            "{min_loan}.",
+            _AFFORD_EN + "the affordable amount ({max_amount}) is below the minimum loan "
+            "{min_loan}.",
+        ),
+        Rule(
+            "GRADE_DECLINE",
+            "decline",
+            "Tingkat risiko {grade} ({grade_label}) berada di atas batas risiko kebijakan "
+            "pinjaman.",
+            "Risk grade {grade} ({grade_label}) is above the risk limit of the lending policy.",
+        ),
+        Rule(
+            "THIN_FILE",
+            "refer",
+            "Riwayat transaksi di koperasi baru {months} bulan; perlu ditinjau petugas.",
+            "Only {months} months of transaction history at the cooperative; an officer "
+            "should review.",
+        ),
+        Rule(
+            "NO_INCOME_DATA",
+            "refer",
+            "Belum ada data pendapatan usaha untuk menilai kemampuan membayar; perlu ditinjau "
+            "petugas.",
+            "No business income data to assess the ability to repay; an officer should review.",
+        ),
+        Rule(
+            "AFFORDABILITY_REDUCE",
+            "refer",
+            _AFFORD_ID + "jumlah maksimum yang disarankan {max_amount}.",
+            _AFFORD_EN + "the recommended maximum is {max_amount}.",
+        ),
+        Rule(
+            "GRADE_REFER",
+            "refer",
+            "Tingkat risiko {grade} ({grade_label}); perlu ditinjau petugas sebelum diputuskan.",
+            "Risk grade {grade} ({grade_label}); an officer should review before deciding.",
+        ),
+        Rule(
+            "GRADE_APPROVE",
+            "approve",
+            "Tingkat risiko {grade} ({grade_label}) memenuhi ketentuan untuk disetujui.",
+            "Risk grade {grade} ({grade_label}) meets the policy for approval.",
+        ),
+    )
+}
+
+# Order in which fired rules are listed: most severe decision first, then precedence.
+_RULE_ORDER: tuple[str, ...] = tuple(
+    sorted(RULES, key=lambda c: (-DECISIONS.index(RULES[c].decision), list(RULES).index(c)))
+)
+
+# floor(x / step) of a quotient that should be exact (1_200_000 / 0.1 = 11_999_999.999...)
+_FLOOR_TOL = 1e-9
+# Instalments are whole Rupiah; a limit like 0.35 * income may carry float noise below that.
+_RUPIAH_TOL = 1e-6
+
+
+def _number(value: float, lang: Lang, decimals: int = 2) -> str:
+    """A number rounded half up, trailing zeros dropped; decimal comma in Indonesian."""
+    text = str(Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP))
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text.replace(".", ",") if lang == "id" else text
+
+
+def _percent(share: float, lang: Lang) -> str:
+    """0.35 -> "35%"; 0.335 -> "33,5%" (id) / "33.5%" (en)."""
+    return f"{_number(share * 100, lang)}%"
+
+
+def _rupiah_array(values: npt.NDArray[np.float64]) -> pd.api.extensions.ExtensionArray:
+    """Whole Rupiah as a nullable Int64 array, NaN as <NA>."""
+    return pd.array([None if np.isnan(v) else int(v) for v in values], dtype="Int64")
+
+
+def _invalid(name: str, must: str, value: object) -> ValueError:
+    return ValueError(
+        f"The {name!r} parameter of DecisionPolicy must be {must}; got {value!r} instead."
+    )
+
+
+@dataclass(frozen=True)
+class DecisionPolicy:
+    """A versioned lending policy applied after the model.
+
+    Parameters
+    ----------
+    version:
+        Policy version recorded with every decision.
+    approve_grades, refer_grades, decline_grades:
+        Grade cut-offs; together they hold every grade in GRADES exactly once.
+    max_debt_service_to_income:
+        Highest share of estimated monthly income that all instalments together may take,
+        in (0, 1].
+    thin_file_max_months:
+        Members with fewer months of history than this are a thin file (referred).
+    min_loan:
+        Smallest loan in Rupiah; if less than this is affordable, affordability declines.
+    amount_step:
+        Recommended maximum amounts are rounded down to a multiple of this (Rupiah).
+    """
+
+    version: str = "2026.11-1"
+    approve_grades: tuple[str, ...] = ("A", "B")
+    refer_grades: tuple[str, ...] = ("C",)
+    decline_grades: tuple[str, ...] = ("D", "E")
+    max_debt_service_to_income: float = 0.35
+    thin_file_max_months: float = 6.0
+    min_loan: int = 1_000_000
+    amount_step: int = 50_000
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.version, str) or not self.version:
+            raise _invalid("version", "a non-empty str", self.version)
+        cut_offs = (self.approve_grades, self.refer_grades, self.decline_grades)
+        listed = [g for grades in cut_offs for g in grades]
+        if sorted(listed) != sorted(GRADES):
+            raise ValueError(
+                "The 'approve_grades', 'refer_grades' and 'decline_grades' parameters of "
+                f"DecisionPolicy must hold each of {list(GRADES)} exactly once; got "
+                f"{self.approve_grades!r}, {self.refer_grades!r}, {self.decline_grades!r} "
+                "instead."
+            )
+        dsti = self.max_debt_service_to_income
+        if not 0 < dsti <= 1:
+            raise _invalid("max_debt_service_to_income", "in (0, 1]", dsti)
+        if not self.thin_file_max_months >= 0:
+            raise _invalid("thin_file_max_months", ">= 0", self.thin_file_max_months)
+        for name in ("min_loan", "amount_step"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise _invalid(name, "an int > 0", value)
+
+    def decide(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Apply the policy to loan applications.
+
+        ``frame`` has one row per application with the columns of INPUT_COLUMNS: grade
+        ("A".."E"), loan_amount (requested principal, Rupiah, > 0), tenor_months (> 0),
+        flat_monthly_rate (>= 0, 0.015 = 1,5% a month flat), estimated_monthly_income
+        (Rupiah; missing or <= 0 means no income data), existing_debt_service (Rupiah a
+        month; missing means none), months_of_history (missing means none). Other columns,
+        such as pd, are ignored. A row without loan_amount, tenor_months or
+        flat_monthly_rate (a score-only request) is decided by grade and thin file alone:
+        no instalment, and no affordability rule can fire.
+
+        Returns a frame with the same index and the columns of OUTPUT_COLUMNS: decision,
+        rule_codes (list of the fired rule codes, most decisive first), reason_id and
+        reason_en (the fired rules' texts joined with a space), max_recommended_amount
+        (Int64 Rupiah for the requested tenor and rate, never negative; <NA> without income
+        data or loan terms) and instalment (Int64 Rupiah a month for the requested loan;
+        <NA> without loan terms).
+        """
+        missing = [c for c in INPUT_COLUMNS if c not in frame.columns]
+        if missing:
+            raise ValueError(f"DecisionPolicy.decide needs the columns {missing}.")
+        grade = frame["grade"].to_numpy(dtype=object)
+        unknown = sorted({str(g) for g in grade} - set(GRADES))
+        if unknown:
+            raise ValueError(f"Unknown grades {unknown}; expected one of {list(GRADES)}.")
+        principal = self._numeric(frame, "loan_amount")
+        tenor = self._numeric(frame, "tenor_months")
+        rate = self._numeric(frame, "flat_monthly_rate")
+        for name, values, ok in (
+            ("loan_amount", principal, principal > 0),
+            ("tenor_months", tenor, tenor > 0),
+            ("flat_monthly_rate", rate, rate >= 0),
+        ):
+            if (~np.isnan(values) & ~ok).any():
+                bound = ">= 0" if name == "flat_monthly_rate" else "> 0"
+                raise ValueError(f"{name} must be {bound} where given.")
+        income = self._numeric(frame, "estimated_monthly_income")
+        existing = np.nan_to_num(self._numeric(frame, "existing_debt_service"), nan=0.0)
+        months = np.nan_to_num(self._numeric(frame, "months_of_history"), nan=0.0)
+
+        # NaN propagates: a row without loan terms (a score-only request) gets no
+        # instalment, and without tenor and rate no recommended amount either.
+        per_rupiah = 1.0 / tenor + rate  # monthly instalment per Rupiah of principal
+        instalment = np.floor(principal * per_rupiah + 0.5)
+
+        has_income = income > 0  # False for NaN too
+        limit = np.where(has_income, self.max_debt_service_to_income * income, np.nan)
+        room = np.maximum(limit - existing, 0.0)
+        steps = np.floor(room / per_rupiah / self.amount_step + _FLOOR_TOL)
+        # the rounded instalment of the recommended amount must fit as well: one step less
+        # where rounding half a Rupiah up would cross the limit
+        steps_instalment = np.floor(steps * self.amount_step * per_rupiah + 0.5)
+        steps -= (steps > 0) & (steps_instalment + existing > limit + _RUPIAH_TOL)
+        max_amount = steps * self.amount_step
+        over = has_income & (instalment + existing > limit + _RUPIAH_TOL)
+
+        thin = months < self.thin_file_max_months
+        in_decline = np.isin(grade, self.decline_grades)
+        fired: dict[str, npt.NDArray[np.bool_]] = {
+            "AFFORDABILITY_DECLINE": over & (max_amount < self.min_loan),
+            "GRADE_DECLINE": in_decline & ~thin,
+            "THIN_FILE": thin,
+            # nothing to afford without a loan request (score-only rows, own tables)
+            "NO_INCOME_DATA": ~has_income & np.isfinite(instalment),
+            "AFFORDABILITY_REDUCE": over & (max_amount >= self.min_loan),
+            "GRADE_REFER": np.isin(grade, self.refer_grades) | (in_decline & thin),
+            "GRADE_APPROVE": np.isin(grade, self.approve_grades),
+        }
+
+        severity = np.zeros(len(frame), dtype=np.int64)
+        for code, mask in fired.items():
+            severity = np.maximum(severity, mask * DECISIONS.index(RULES[code].decision))
+
+        placeholders = {
+            "grade": grade,
+            "months": months,
+            "instalment": instalment,
+            "existing": existing,
+            "income": income,
+            "max_amount": max_amount,
+        }
+        n = len(frame)
+        codes: list[list[str]] = [[] for _ in range(n)]
+        texts: dict[str, list[list[str]]] = {
+            "id": [[] for _ in range(n)],
+            "en": [[] for _ in range(n)],
+        }
+        for code in _RULE_ORDER:
+            rule = RULES[code]
+            for i in np.flatnonzero(fired[code]):
+                codes[i].append(code)
+                langs: tuple[tuple[Lang, str], ...] = (("id", rule.text_id), ("en", rule.text_en))
+                for lang, template in langs:
+                    texts[lang][i].append(template.format(**self._fill(placeholders, int(i), lang)))
+
+        return pd.DataFrame(
+            {
+                "decision": np.asarray(DECISIONS, dtype=object)[severity],
+                "rule_codes": pd.Series(codes, index=frame.index, dtype=object),
+                "reason_id": [" ".join(t) for t in texts["id"]],
+                "reason_en": [" ".join(t) for t in texts["en"]],
+                "max_recommended_amount": _rupiah_array(max_amount),
+                "instalment": _rupiah_array(instalment),
+            },
+            index=frame.index,
+        )
+
+    @staticmethod
+    def _numeric(frame: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
+        values = pd.to_numeric(frame[column], errors="raise")
+        return np.asarray(values.astype("float64").to_numpy(na_value=np.nan), dtype=np.float64)
+
+    def _fill(self, values: Mapping[str, Any], i: int, lang: Lang) -> dict[str, str]:
+        """Placeholder values of application ``i`` in language ``lang`` ("id" or "en")."""
+        grade = str(values["grade"][i])
+        months = float(values["months"][i])
+        fill = {
+            "grade": grade,
+            "grade_label": GRADE_LABELS[grade][0 if lang == "id" else 1].lower(),
+            # completed months: 5.9 months of history reads "5 bulan"
+            "months": str(int(np.floor(max(months, 0.0)))),
+            "instalment": "",
+            "dsti": _percent(self.max_debt_service_to_income, lang),
+            "min_loan": format_rupiah(self.min_loan),
+            "income": "",
+            "max_amount": "",
+            "other_debt": "",
+        }
+        income = float(values["income"][i])
+        if income > 0:
+            fill["income"] = format_rupiah(int(np.floor(income + 0.5)))
+        instalment = float(values["instalment"][i])
+        if not np.isnan(instalment):
+            fill["instalment"] = format_rupiah(int(instalment))
+        max_amount = float(values["max_amount"][i])
+        if not np.isnan(max_amount):
+            fill["max_amount"] = format_rupiah(int(max_amount))
+        existing = float(values["existing"][i])
+        if existing > 0:
+            amount = format_rupiah(int(np.floor(existing + 0.5)))
+            fill["other_debt"] = (
+                f" ditambah angsuran lain ({amount}/bulan)"
+                if lang == "id"
+                else f" plus other instalments ({amount}/month)"
+            )
+        return fill
+
+    def to_dict(self) -> dict[str, Any]:
+        """The policy as plain JSON-ready values (tuples as lists), for the model artifact."""
+        return {
+            f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
+            for f in fields(self)
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DecisionPolicy:
+        """Rebuild a policy from :meth:`to_dict` output. Every field is required, so a
+        stored policy never silently takes a newer default."""
+        names = [f.name for f in fields(cls)]
+        unknown = sorted(set(data) - set(names))
+        missing = [n for n in names if n not in data]
+        if unknown or missing:
+            raise ValueError(
+                f"DecisionPolicy.from_dict needs exactly the keys {names}; "
+                f"missing {missing}, unknown {unknown}."
+            )
+        return cls(
+            version=str(data["version"]),
+            approve_grades=tuple(str(g) for g in data["approve_grades"]),
+            refer_grades=tuple(str(g) for g in data["refer_grades"]),
+            decline_grades=tuple(str(g) for g in data["decline_grades"]),
+            max_debt_service_to_income=float(data["max_debt_service_to_income"]),
+            thin_file_max_months=float(data["thin_file_max_months"]),
+            min_loan=int(data["min_loan"]),
+            amount_step=int(data["amount_step"]),
+        )
