@@ -20,6 +20,11 @@ class Settings(BaseSettings):
         description="Secret for the keyed HMAC of NIK and phone numbers (>= 32 characters).",
     )
 
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        description="MLflow tracking URI; default: the embedded SQLite store under mlflow/.",
+    )
+
     @field_validator("pii_key")
     @classmethod
     def _key_long_enough(cls, v: SecretStr | None) -> SecretStr | None:

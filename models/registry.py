@@ -22,6 +22,7 @@ from mlflow.models import infer_signature
 from mlflow.pyfunc.model import PythonModel, PythonModelContext
 
 from features.catalog import CATALOG
+from features.settings import get_settings
 from models.artifact import AmanahModel
 from models.metrics import auc, calibration_error, four_fifths, psi
 from models.plots import write_plots
@@ -34,7 +35,9 @@ DEFAULT_STORE = Path("mlflow")
 
 
 def tracking_uri(uri: str | None = None, store: Path = DEFAULT_STORE) -> str:
-    """The configured URI, else the embedded SQLite store under `mlflow/`."""
+    """The given URI, else AMANAH_MLFLOW_TRACKING_URI, else the embedded SQLite store under
+    `mlflow/`."""
+    uri = uri or get_settings().mlflow_tracking_uri
     if uri:
         return uri
     store.mkdir(parents=True, exist_ok=True)

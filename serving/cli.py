@@ -106,8 +106,12 @@ def demo(
     cooperatives: Annotated[int, typer.Option(help="Number of cooperatives.")] = 34,
     members_per_coop: Annotated[int, typer.Option(help="Members per cooperative.")] = 500,
 ) -> None:
-    """Generate the demo ledger, print its summary, and build its profiles and training
-    table next to it (training and serving join in later issues)."""
+    """Generate the demo ledger, build profiles and the training table, train the PD model,
+    register it in the embedded MLflow store and run the promotion gate."""
+    from models.registry import log_training
+    from models.registry import promote as run_gate
+    from models.training import AMANAH_TARGET, AMANAH_TIME, catalog_spec, train_model
+
     generate(out=out, cooperatives=cooperatives, members_per_coop=members_per_coop)
     ledger = Ledger(out)
     print_summary(summarise(ledger))
@@ -118,6 +122,22 @@ def demo(
         f"Profiles and training table ({rows:,} applications, 48 features, 3 labels) in "
         f"{features_out} ({report.seconds:.1f} s)"
     )
+    result = train_model(read_training(features_out), catalog_spec(), AMANAH_TARGET, AMANAH_TIME)
+    logged = log_training(result, source=str(features_out))
+    _print_training(
+        result.report,
+        f"Registered version {logged['version']} of amanah-pd as challenger "
+        f"(run {logged['run_id']})",
+    )
+    decision = run_gate()
+    if not decision.get("promoted"):
+        failed = [name for name, ok in decision.get("checks", {}).items() if not ok]
+        console.print(
+            f"[yellow]Promotion gate failed on: {', '.join(failed)}.[/] The demo promotes "
+            "anyway so the console has a champion; the reason is recorded on the version."
+        )
+        decision = run_gate(force=True, reason=f"demo bootstrap; gate failed on {failed}")
+    console.print(f"amanah-pd version {logged['version']} is champion. MLflow store: mlflow/")
 
 
 @app.command("import")

@@ -54,14 +54,26 @@ def test_cli_errors_name_the_option_and_exit_2(tmp_path: Path) -> None:
     assert "not an Amanah ledger" in result.output
 
 
-def test_demo_generates_summarises_and_builds_profiles(tmp_path: Path) -> None:
+def test_demo_generates_builds_trains_registers_and_promotes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from features.settings import get_settings
+
+    monkeypatch.setenv("AMANAH_MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
+    get_settings.cache_clear()
     out = tmp_path / "demo"
-    args = ["demo", "--out", str(out), "--cooperatives", "2", "--members-per-coop", "25"]
-    result = CliRunner().invoke(app, args)
+    args = ["demo", "--out", str(out), "--cooperatives", "4", "--members-per-coop", "80"]
+    try:
+        result = CliRunner().invoke(app, args)
+    finally:
+        get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     assert "Default (> 90 DPD within 12 months)" in result.output
     assert "Profiles and training table" in result.output
-    assert sorted(p.name for p in (tmp_path / "demo-features" / "training").iterdir()) == [
+    assert "Test period AUC" in result.output
+    assert "version 1 is champion" in result.output
+    assert sorted(p.name for p in (tmp_path / "demo-features" / "training").iterdir())[:2] == [
         "KMP-0001.parquet",
         "KMP-0002.parquet",
     ]
+    assert (tmp_path / "mlflow.db").is_file()
