@@ -21,7 +21,7 @@ from features.catalog import categorical_names, feature_names, monotone_constrai
 from models.artifact import AmanahModel
 from models.calibration import PDCalibrator
 from models.grades import GradeBands
-from models.lgbm import fit_lightgbm
+from models.lgbm import SearchResult, fit_lightgbm, fit_lightgbm_dask
 from models.metrics import auc, brier, calibration_by_group, calibration_error, four_fifths, psi
 from models.policy import DecisionPolicy
 from models.scaling import ScoreScale
@@ -134,8 +134,15 @@ def train_model(
     policy: DecisionPolicy | None = None,
     scale: ScoreScale | None = None,
     max_rounds: int = 2000,
+    engine: str = "local",
+    scheduler: str | None = None,
+    workers: int = 2,
 ) -> TrainingResult:
-    """Train, calibrate, grade and evaluate on an out-of-time (or stratified) split."""
+    """Train, calibrate, grade and evaluate on an out-of-time (or stratified) split.
+
+    `engine="dask"` trains the booster with LightGBM's Dask integration (on `scheduler`, or
+    a local cluster of `workers` processes); everything after the booster is the same.
+    """
     y_all = check_table(frame, target, time_column)
     labelled = frame[y_all.notna()].reset_index(drop=True)
     y = y_all[y_all.notna()].astype(int).to_numpy()
@@ -160,9 +167,13 @@ def train_model(
     for name, mask in (("train", tr), ("validation", va), ("test", te)):
         if len(set(y[mask])) < 2:
             raise TableError(f"the {name} period has only one class; more history is needed")
-    search = fit_lightgbm(
-        X[tr], y[tr], X[va], y[va], spec.monotone, seed=seed, max_rounds=max_rounds
-    )
+    if engine == "dask":
+        search = _fit_on_dask(X[tr], y[tr], X[va], y[va], spec.monotone, seed, max_rounds,
+                              scheduler, workers)  # fmt: skip
+    else:
+        search = fit_lightgbm(
+            X[tr], y[tr], X[va], y[va], spec.monotone, seed=seed, max_rounds=max_rounds
+        )
     shell.booster = search.booster
     margin = np.asarray(search.booster.predict(X, raw_score=True), dtype=float)
     shell.calibrator = PDCalibrator(random_state=seed).fit(margin[va], y[va])
@@ -178,6 +189,7 @@ def train_model(
         "best_params": {k: v for k, v in search.params.items() if k != "monotone_constraints"},
         "best_iteration": search.best_iteration,
         "policy_version": policy.version,
+        "engine": engine,
     }
     baseline = WoEScorecard(random_state=seed).fit(
         labelled.loc[tr, spec.names].reset_index(drop=True), y[tr]
@@ -190,6 +202,37 @@ def train_model(
     report["validation_auc"] = search.valid_auc
     test[target] = y[te]
     return TrainingResult(shell, baseline, report, test, search.trials)
+
+
+def _fit_on_dask(
+    X_train: pd.DataFrame,
+    y_train: np.ndarray,
+    X_valid: pd.DataFrame,
+    y_valid: np.ndarray,
+    monotone: list[int],
+    seed: int,
+    max_rounds: int,
+    scheduler: str | None,
+    workers: int,
+) -> SearchResult:
+    from dask.distributed import Client, LocalCluster
+
+    cluster = (
+        None
+        if scheduler
+        else LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    )
+    client = Client(scheduler) if scheduler else Client(cluster)
+    try:
+        return fit_lightgbm_dask(
+            X_train, y_train, X_valid, y_valid, monotone, client, seed=seed, max_rounds=max_rounds
+        )
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def _periods(frame: pd.DataFrame, time_column: str | None, parts: np.ndarray) -> dict[str, Any]:

@@ -316,7 +316,9 @@ def train(
                     f"--features {features} has no training/ folder; run `amanah features build`"
                 )
             frame = read_training(features)
-            result = train_model(frame, catalog_spec(), AMANAH_TARGET, AMANAH_TIME, seed=seed)
+            result = train_model(
+                frame, catalog_spec(), AMANAH_TARGET, AMANAH_TIME, seed=seed, engine=engine
+            )
             logged = log_training(result, source=str(features))
             _print_training(
                 result.report,
@@ -330,7 +332,7 @@ def train(
         frame = _read_table(table)
         declared = _json.loads(catalog.read_text("utf-8")) if catalog else None
         spec = table_spec(frame, target, time_column, declared, exclude=FAIRNESS)
-        result = train_model(frame, spec, target, time_column, seed=seed)
+        result = train_model(frame, spec, target, time_column, seed=seed, engine=engine)
     except TableError as exc:
         raise _fail(str(exc)) from exc
     result.model.save(out)

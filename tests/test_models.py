@@ -218,3 +218,21 @@ def test_catalog_features_are_the_model_inputs(trained: TrainingResult) -> None:
     assert trained.model.features == feature_names()
     assert "gender" not in trained.model.features
     assert trained.model.metadata["monotone"]["current_dpd"] == 1
+
+
+def test_dask_training_gives_an_interchangeable_model(
+    training_table: pd.DataFrame, trained: TrainingResult, tmp_path: Path
+) -> None:
+    """LightGBM's Dask integration on a real LocalCluster: the same artifact type, which
+    saves, loads and scores like the local one and ranks about as well."""
+    from models.lgbm import SEARCH_SPACE
+
+    result = train_model(training_table, catalog_spec(), AMANAH_TARGET, AMANAH_TIME,
+                         max_rounds=150, engine="dask", workers=2)  # fmt: skip
+    assert result.model.metadata["engine"] == "dask"
+    assert len(result.trials) == len(SEARCH_SPACE)
+    result.model.save(tmp_path / "dask-model")
+    back = AmanahModel.load(tmp_path / "dask-model")
+    rows = trained.test.head(30)
+    pdt.assert_frame_equal(result.model.predict(rows), back.predict(rows))
+    assert abs(result.report["auc"] - trained.report["auc"]) < 0.08

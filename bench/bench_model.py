@@ -1,0 +1,231 @@
+"""Benchmark: the PD model on the demo data, training at scale, and scoring throughput.
+
+    .venv/bin/python bench/bench_model.py [--sizes 100k,1M] [--max-rounds 500]
+
+1. Demo data (34 cooperatives x 500 members x 36 months, seed 42): test-period AUC as a
+   share of the oracle's AUC on the same loans (the oracle is read here, never by models),
+   and calibration error; both logged to the run in a bench MLflow store.
+2. Training time and peak memory at 100k and 1M applications (the demo's labelled rows
+   resampled with replacement), each in its own process; peer: one plain `lgb.train` with
+   the first search candidate and no search, calibration, baseline or report.
+3. Scoring: single-row and batch rows per second for `AmanahModel.predict` (PD, score,
+   grade, policy); peers: the bare booster, and the MLflow pyfunc of the same model.
+
+Results go to bench/results/model.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from features.generator.run import GeneratorConfig, generate_ledger, read_oracle  # noqa: E402
+from features.ledger.store import Ledger  # noqa: E402
+from features.pipeline import build_features, read_training  # noqa: E402
+from models.training import AMANAH_TARGET, AMANAH_TIME, catalog_spec, train_model  # noqa: E402
+
+DATA = Path("/tmp/amanah-bench-model")
+SIZES = {"100k": 100_000, "1M": 1_000_000}
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def demo_features() -> Path:
+    ledger = DATA / "demo"
+    features = DATA / "demo-features"
+    if not (ledger / "ledger.json").is_file():
+        generate_ledger(ledger, GeneratorConfig(34, 500, 36, "2023-06", 42))
+    if not (features / "features.json").is_file():
+        build_features(ledger, features, Ledger(ledger).as_of)
+    return features
+
+
+def run_demo(max_rounds: int) -> dict[str, Any]:
+    import mlflow
+
+    from models.registry import log_training
+    from tests.helpers import auc
+
+    features = demo_features()
+    frame = read_training(features)
+    began = time.perf_counter()
+    result = train_model(frame, catalog_spec(), AMANAH_TARGET, AMANAH_TIME, max_rounds=max_rounds)
+    seconds = time.perf_counter() - began
+    oracle = read_oracle(DATA / "demo").set_index("loan_id")
+    test = result.test
+    oracle_auc = auc(oracle.loc[test["loan_id"], "true_pd_12m"], test[AMANAH_TARGET])
+    share = result.report["auc"] / oracle_auc
+    store = DATA / "mlflow"
+    uri = f"sqlite:///{store / 'mlflow.db'}"
+    store.mkdir(parents=True, exist_ok=True)
+    logged = log_training(result, source="bench", uri=uri, register=False)
+    client = mlflow.MlflowClient(uri)
+    client.log_metric(logged["run_id"], "oracle_test_auc", oracle_auc)
+    client.log_metric(logged["run_id"], "auc_share_of_oracle", share)
+    model_dir = DATA / "demo-model"
+    result.model.save(model_dir)
+    return {
+        "train_seconds": seconds,
+        "labelled_applications": sum(result.report["rows"][p] for p in ("train", "valid", "test")),
+        "test_auc": result.report["auc"],
+        "woe_baseline_auc": result.report["auc_woe_baseline"],
+        "oracle_auc": oracle_auc,
+        "auc_share_of_oracle": share,
+        "calibration_error": result.report["calibration_error"],
+        "grades_monotone": result.report["grades_monotone"],
+        "four_fifths": {k: v["four_fifths"]["ratio"] for k, v in result.report["fairness"].items()},
+        "mlflow_run": logged["run_id"],
+    }
+
+
+def resampled(n: int) -> pd.DataFrame:
+    frame = read_training(demo_features())
+    labelled = frame[frame[AMANAH_TARGET].notna()]
+    rng = np.random.default_rng(0)
+    out = labelled.iloc[rng.integers(0, len(labelled), n)].reset_index(drop=True)
+    # spread application dates so the out-of-time split has distinct days
+    out[AMANAH_TIME] = out[AMANAH_TIME] + pd.to_timedelta(rng.integers(0, 3, n), unit="D")
+    return out
+
+
+def run_train(size: str, max_rounds: int) -> dict[str, Any]:
+    import lightgbm as lgb
+
+    from models.lgbm import SEARCH_SPACE, base_params
+
+    frame = resampled(SIZES[size])
+    began = time.perf_counter()
+    result = train_model(frame, catalog_spec(), AMANAH_TARGET, AMANAH_TIME, max_rounds=max_rounds)
+    ours = time.perf_counter() - began
+    ours_peak = peak_mib()
+    X = result.model.prepare(frame)
+    y = frame[AMANAH_TARGET].astype(int).to_numpy()
+    params = {**base_params(42), **SEARCH_SPACE[0], "monotone_constraints": catalog_spec().monotone}
+    began = time.perf_counter()
+    lgb.train(params, lgb.Dataset(X, y), num_boost_round=result.model.metadata["best_iteration"])
+    plain = time.perf_counter() - began
+    return {"rows": len(frame), "amanah_s": ours, "amanah_peak_mib": ours_peak,
+            "plain_lgb_s": plain, "best_iteration": result.model.metadata["best_iteration"]}  # fmt: skip
+
+
+def run_score() -> dict[str, Any]:
+    import mlflow
+
+    from models.artifact import AmanahModel
+    from models.registry import AmanahPyfunc, _public_input
+
+    model = AmanahModel.load(DATA / "demo-model")
+    frame = read_training(demo_features())
+    rows = (
+        frame[model.features].sample(100_000, replace=True, random_state=0).reset_index(drop=True)
+    )
+    out: dict[str, Any] = {}
+    began = time.perf_counter()
+    model.predict(rows)
+    out["batch_amanah_rows_s"] = len(rows) / (time.perf_counter() - began)
+    X = model.prepare(rows)
+    began = time.perf_counter()
+    model.booster.predict(X)
+    out["batch_booster_rows_s"] = len(rows) / (time.perf_counter() - began)
+    singles = [rows.iloc[[i]] for i in range(300)]
+    began = time.perf_counter()
+    for one in singles:
+        model.predict(one)
+    out["single_amanah_rows_s"] = len(singles) / (time.perf_counter() - began)
+    prepared = [model.prepare(one) for one in singles]
+    began = time.perf_counter()
+    for one in prepared:
+        model.booster.predict(one)
+    out["single_booster_rows_s"] = len(singles) / (time.perf_counter() - began)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "pyfunc"
+        mlflow.pyfunc.save_model(
+            str(path), python_model=AmanahPyfunc(), artifacts={"model": str(DATA / "demo-model")}
+        )
+        pyfunc = mlflow.pyfunc.load_model(str(path))
+        public = _public_input(rows.head(20_000))
+        began = time.perf_counter()
+        pyfunc.predict(public)
+        out["batch_pyfunc_rows_s"] = len(public) / (time.perf_counter() - began)
+        public_singles = [_public_input(one) for one in singles]
+        began = time.perf_counter()
+        for one in public_singles:
+            pyfunc.predict(one)
+        out["single_pyfunc_rows_s"] = len(singles) / (time.perf_counter() - began)
+    return out
+
+
+def child(part: str, arg: str, max_rounds: int) -> None:
+    if part == "demo":
+        result = run_demo(max_rounds)
+    elif part == "train":
+        result = run_train(arg, max_rounds)
+    else:
+        result = run_score()
+    print(json.dumps(result, default=float))
+
+
+def spawn(part: str, arg: str, max_rounds: int) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", part, arg, "--max-rounds", str(max_rounds)]
+    done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="100k,1M")
+    parser.add_argument("--max-rounds", type=int, default=500)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child[0], args.child[1], args.max_rounds)
+        return
+    print("[demo] generate, features, train, oracle", file=sys.stderr)
+    results: dict[str, Any] = {"demo": spawn("demo", "-", 2000)}
+    for size in args.sizes.split(","):
+        print(f"[train {size}]", file=sys.stderr)
+        results[f"train_{size}"] = spawn("train", size, args.max_rounds)
+    print("[score]", file=sys.stderr)
+    results["score"] = spawn("score", "-", args.max_rounds)
+    d = results["demo"]
+    print(f"Demo: test AUC {d['test_auc']:.3f} (WoE {d['woe_baseline_auc']:.3f}), oracle AUC {d['oracle_auc']:.3f}, "
+          f"share {d['auc_share_of_oracle']:.1%}; calibration error {d['calibration_error']:.4f}; "
+          f"grades monotone {d['grades_monotone']}; four-fifths {d['four_fifths']}")  # fmt: skip
+    print("\n| applications | Amanah train s | peak MiB | plain lgb.train s | ratio |")
+    print("|---:|---:|---:|---:|---:|")
+    for size in args.sizes.split(","):
+        t = results[f"train_{size}"]
+        print(
+            f"| {t['rows']:,} | {t['amanah_s']:.1f} | {t['amanah_peak_mib']:,.0f} | {t['plain_lgb_s']:.1f} | {t['amanah_s'] / t['plain_lgb_s']:.1f}x |"
+        )
+    s = results["score"]
+    print("\n| scoring | Amanah rows/s | bare booster rows/s | MLflow pyfunc rows/s |")
+    print("|---|---:|---:|---:|")
+    for kind in ("single", "batch"):
+        print(
+            f"| {kind} | {s[f'{kind}_amanah_rows_s']:,.0f} | {s[f'{kind}_booster_rows_s']:,.0f} | {s[f'{kind}_pyfunc_rows_s']:,.0f} |"
+        )
+    out = ROOT / "bench" / "results" / "model.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2, default=float))
+
+
+if __name__ == "__main__":
+    main()
