@@ -371,6 +371,26 @@ CATALOG: tuple[Feature, ...] = (
         lowers_risk_en="Compulsory savings were paid {value} in a row within the last 24 months.",
     ),
     Feature(
+        name="wajib_mean_pay_day_12m",
+        dtype="float",
+        unit="count",
+        window_months=12,
+        group=FiveC.CHARACTER,
+        monotone=1,
+        description_id=(
+            "Rata-rata tanggal dalam bulan saat simpanan wajib disetor, 12 bulan terakhir "
+            "(anggota yang disiplin menyetor di awal bulan)."
+        ),
+        description_en=(
+            "Average day of the month on which compulsory savings were paid, last 12 months "
+            "(disciplined members pay early in the month)."
+        ),
+        raises_risk_id="Simpanan wajib biasanya baru disetor sekitar tanggal {value} setiap bulan.",
+        raises_risk_en="Compulsory savings are usually paid only around day {value} of the month.",
+        lowers_risk_id="Simpanan wajib biasanya disetor awal, sekitar tanggal {value}.",
+        lowers_risk_en="Compulsory savings are usually paid early, around day {value}.",
+    ),
+    Feature(
         name="wajib_months_owed",
         dtype="float",
         unit="count",

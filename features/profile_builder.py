@@ -43,6 +43,12 @@ def _months(days: Array) -> Array:
     return np.asarray(days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64))
 
 
+def _day_of_month(days: Array) -> Array:
+    """1 for the first of the month, up to 31."""
+    d = days.astype("datetime64[D]")
+    return np.asarray((d - d.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64) + 1)
+
+
 def _member_day_order(member: Array, day: Array) -> Array:
     """Sort order by (member, day) as two stable sorts: by day (timsort, near linear on the
     date-ordered runs ledgers are stored in), then a radix sort on the small member codes.
@@ -198,6 +204,7 @@ class RepaymentProfileBuilder:
         withdrawal = (sv["direction"] == Direction.WITHDRAWAL).to_numpy()
         sukarela = (sv["kind"] == SavingsKind.SUKARELA).to_numpy()
         signed = np.where(withdrawal, -s_amount, s_amount)
+        wajib_paid = (sv["kind"] == SavingsKind.WAJIB).to_numpy() & ~withdrawal
         self.savings_ = _Prefix(
             s_mem,
             s_day,
@@ -205,6 +212,8 @@ class RepaymentProfileBuilder:
             withdrawal=(withdrawal & sukarela).astype(np.float64),
             total_net=signed,
             n=np.ones(len(s_mem)),
+            wajib=wajib_paid.astype(np.float64),
+            wajib_day=np.where(wajib_paid, _day_of_month(s_day), 0.0),
         )
 
         pu, sa = tables["store_purchases"], tables["produce_sales"]
@@ -463,6 +472,10 @@ class RepaymentProfileBuilder:
         f["sukarela_trend_3m"] = f["sukarela_balance"] - sv.between("sukarela_net", start, before)
         f["sukarela_withdrawals_6m"] = sv.between("withdrawal", sv.positions(mem, t - W6), now)
         f["total_savings"] = sv.between("total_net", start, now)
+        year_ago = sv.positions(mem, t - W12)
+        f["wajib_mean_pay_day_12m"] = _ratio(
+            sv.between("wajib_day", year_ago, now), sv.between("wajib", year_ago, now)
+        )
         by_day, by_due = self.strained_
         # withdrawals in the last 12 months whose following due date has already passed
         f["withdrawals_before_due_12m"] = by_due.between(

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from features.catalog import feature_names
 from features.generator.run import GeneratorConfig, GeneratorConfigError, generate_ledger
 from features.ledger.enums import CoopProfile
 from features.ledger.exporter import ExportError, export_ledger
@@ -119,7 +120,8 @@ def demo(
     report = build_features(out, features_out, ledger.as_of, force=True)
     rows = sum(int(b["training_rows"]) for b in report.built)
     console.print(
-        f"Profiles and training table ({rows:,} applications, 48 features, 3 labels) in "
+        f"Profiles and training table ({rows:,} applications, {len(feature_names())} features, "
+        f"3 labels) in "
         f"{features_out} ({report.seconds:.1f} s)"
     )
     result = train_model(read_training(features_out), catalog_spec(), AMANAH_TARGET, AMANAH_TIME)

@@ -54,6 +54,10 @@ def month_of_day(day: int) -> int:
     return d.year * 12 + d.month - 1
 
 
+def day_of_month(day: int) -> int:
+    return (EPOCH + timedelta(days=day)).day
+
+
 def month_of_period(period: str) -> int:
     year, month = period.split("-")
     return int(year) * 12 + int(month) - 1
@@ -290,6 +294,16 @@ def character(ledger: ReferenceLedger, member: dict[str, Any], t: int, f: dict[s
         else:
             run = 0
     f["longest_wajib_streak_24m"] = float(longest)
+
+    pay_days = [
+        day_of_month(s["date"])
+        for s in ledger.savings
+        if s["member_id"] == member["member_id"]
+        and s["kind"] == "wajib"
+        and s["direction"] == "deposit"
+        and t - 365 <= s["date"] < t
+    ]
+    f["wajib_mean_pay_day_12m"] = sum(pay_days) / len(pay_days) if pay_days else NAN
 
     owed = 0
     for p in range(join_month + 1, mt):
