@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from features.catalog import categorical_names, feature_names
+from features.dask_cluster import dask_client
 from features.labels import DEFAULT_DPD, EARLY_WARNING_DPD, past_due_flags, window_closed
 from features.ledger.contracts import TABLE_ORDER
 from features.ledger.store import Ledger
@@ -197,17 +198,9 @@ def _build_on_dask(
     report: BuildReport,
     progress: Callable[[str], None] | None,
 ) -> None:
-    from dask.distributed import Client, LocalCluster, as_completed
+    from dask.distributed import as_completed
 
-    cluster = (
-        None
-        if scheduler
-        else LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-    )
-    client = Client(scheduler) if scheduler else Client(cluster)
-    try:
+    with dask_client(scheduler, workers) as client:
         futures = {
             client.submit(build_partition, args[0], coop, args[1], args[2], pure=False): coop
             for coop in todo
@@ -220,10 +213,6 @@ def _build_on_dask(
                 report.failed[coop] = _reason(exc)
             if progress:
                 progress(coop)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
     report.built.sort(key=lambda b: str(b["cooperative_id"]))
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 import pandas.api.types as ptypes
 
 from features.catalog import categorical_names, feature_names, monotone_constraints
+from features.dask_cluster import dask_client
 from models.artifact import AmanahModel
 from models.calibration import PDCalibrator
 from models.grades import GradeBands
@@ -215,24 +216,10 @@ def _fit_on_dask(
     scheduler: str | None,
     workers: int,
 ) -> SearchResult:
-    from dask.distributed import Client, LocalCluster
-
-    cluster = (
-        None
-        if scheduler
-        else LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-    )
-    client = Client(scheduler) if scheduler else Client(cluster)
-    try:
+    with dask_client(scheduler, workers) as client:
         return fit_lightgbm_dask(
             X_train, y_train, X_valid, y_valid, monotone, client, seed=seed, max_rounds=max_rounds
         )
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def _periods(frame: pd.DataFrame, time_column: str | None, parts: np.ndarray) -> dict[str, Any]:
