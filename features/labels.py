@@ -48,14 +48,14 @@ def past_due_flags(
     inst_disb = np.where(where[codes] >= 0, disb_days[np.maximum(where[codes], 0)], -NEVER)
     due = days(covered["due_date"])
     cover = days(covered["cover_date"])
-    out = pd.DataFrame(index=ids)
+    out: dict[int, np.ndarray] = {}
     for dpd in thresholds:
         check = due + dpd + 1
         hit = (check <= inst_disb + window_days) & (cover >= check) & (where[codes] >= 0)
         flagged = np.zeros(len(ids), dtype=bool)
         flagged[where[codes[hit]]] = True
         out[dpd] = flagged
-    return out
+    return pd.DataFrame(out, index=ids)
 
 
 def window_closed(

@@ -49,6 +49,12 @@ def _day_of_month(days: Array) -> Array:
     return np.asarray((d - d.astype("datetime64[M]").astype("datetime64[D]")).astype(np.int64) + 1)
 
 
+def _sum_at(shape: tuple[int, int], row: Array, col: Array, values: Array) -> Array:
+    """Sum of `values` into a rows x cols matrix; `np.add.at` in one bincount, ~10x faster."""
+    flat = row.astype(np.int64) * shape[1] + col
+    return np.bincount(flat, weights=values, minlength=shape[0] * shape[1]).reshape(shape)
+
+
 def _member_day_order(member: Array, day: Array) -> Array:
     """Sort order by (member, day) as two stable sorts: by day (timsort, near linear on the
     date-ordered runs ledgers are stored in), then a radix sort on the small member codes.
@@ -238,19 +244,14 @@ class RepaymentProfileBuilder:
         last_month = int(span[1]) + 2
         n_months = last_month - self.base_month_ + 1
         shape = (len(members), n_months)
-        self.sales_ = np.zeros(shape)
-        np.add.at(
-            self.sales_, (j_mem, _months(j_day) - self.base_month_), sa["amount"].to_numpy(float)
+        self.sales_ = _sum_at(
+            shape, j_mem, _months(j_day) - self.base_month_, sa["amount"].to_numpy(float)
         )
-        self.spend_ = np.zeros(shape)
-        self.credit_spend_ = np.zeros(shape)
         p_month = _months(p_day) - self.base_month_
         p_amount = pu["amount"].to_numpy(float)
-        np.add.at(self.spend_, (p_mem, p_month), p_amount)
-        np.add.at(
-            self.credit_spend_,
-            (p_mem, p_month),
-            np.where(pu["payment"] == PaymentMethod.CREDIT, p_amount, 0.0),
+        self.spend_ = _sum_at(shape, p_mem, p_month, p_amount)
+        self.credit_spend_ = _sum_at(
+            shape, p_mem, p_month, np.where(pu["payment"] == PaymentMethod.CREDIT, p_amount, 0.0)
         )
         # earliest payment day of each wajib period
         wajib = (

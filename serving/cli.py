@@ -201,7 +201,7 @@ def features_build(
     ] = None,
     engine: Annotated[str, typer.Option(help="local or dask.")] = "local",
     workers: Annotated[
-        int, typer.Option(help="Threads (local engine) or local-cluster processes (dask).")
+        int, typer.Option(help="Worker processes (local engine or a local Dask cluster).")
     ] = 2,
     scheduler: Annotated[
         str | None, typer.Option(help="Address of an existing Dask scheduler.")

@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pandas as pd
-import pandera.pandas as pa
 import pyarrow as pyarrow_types
+
+if TYPE_CHECKING:  # pandera is imported when a schema is first built: readers never need it
+    import pandera.pandas as pa
 
 from features.ledger.enums import (
     CoopProfile,
@@ -297,6 +299,8 @@ _HASH_REGEX = r"^[0-9a-f]{64}$"
 
 
 def _pandera_column(col: Column) -> pa.Column:
+    import pandera.pandas as pa
+
     checks: list[pa.Check] = []
     dtype: object
     if col.kind in ("id", "text"):
@@ -334,6 +338,8 @@ def _pandera_column(col: Column) -> pa.Column:
 @cache
 def pandera_schema(table: str) -> pa.DataFrameSchema:
     """The pandera schema of one table: exact columns, dtypes, closed sets, unique key."""
+    import pandera.pandas as pa
+
     spec = TABLES[table]
     return pa.DataFrameSchema(
         {c.name: _pandera_column(c) for c in spec.columns},
