@@ -35,6 +35,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from features.catalog import feature_names  # noqa: E402
 from features.generator.run import GeneratorConfig, generate_ledger  # noqa: E402
 from features.ledger.store import Ledger  # noqa: E402
 from features.pipeline import build_features  # noqa: E402
@@ -311,7 +312,10 @@ def main() -> None:
 
 
 def print_table(results: dict[str, dict[str, Any]]) -> None:
-    print("Whole catalog (48 features + 3 labels, training table and current profiles):\n")
+    print(
+        f"Whole catalog ({len(feature_names())} features + 3 labels, training table and"
+        " current profiles):\n"
+    )
     print(
         "| size | ledger rows | local s | local rows/s | local peak MiB | dask s | dask rows/s | dask worker peak MiB |"
     )

@@ -6,10 +6,13 @@
    share of the oracle's AUC on the same loans (the oracle is read here, never by models),
    and calibration error; both logged to the run in a bench MLflow store.
 2. Training time and peak memory at 100k and 1M applications (the demo's labelled rows
-   resampled with replacement), each in its own process; peer: one plain `lgb.train` with
-   the first search candidate and no search, calibration, baseline or report.
-3. Scoring: single-row and batch rows per second for `AmanahModel.predict` (PD, score,
-   grade, policy); peers: the bare booster, and the MLflow pyfunc of the same model.
+   resampled with replacement), each in its own process, with the local engine and on a
+   Dask LocalCluster of 2 worker processes; peer: one plain `lgb.train` with the first
+   search candidate and no search, calibration, baseline or report.
+3. Scoring: single-row and batch rows per second (PD, score, grade, policy) for
+   `AmanahModel.predict_records` (one application as a record, the API's path) and
+   `AmanahModel.predict` (DataFrames); peers: the bare booster on the same rows, and the
+   MLflow pyfunc of the same model.
 
 Results go to bench/results/model.json.
 """
@@ -120,7 +123,28 @@ def run_train(size: str, max_rounds: int) -> dict[str, Any]:
     lgb.train(params, lgb.Dataset(X, y), num_boost_round=result.model.metadata["best_iteration"])
     plain = time.perf_counter() - began
     return {"rows": len(frame), "amanah_s": ours, "amanah_peak_mib": ours_peak,
-            "plain_lgb_s": plain, "best_iteration": result.model.metadata["best_iteration"]}  # fmt: skip
+            "plain_lgb_s": plain, "best_iteration": result.model.metadata["best_iteration"],
+            "test_auc": result.report["auc"]}  # fmt: skip
+
+
+def run_train_dask(size: str, max_rounds: int) -> dict[str, Any]:
+    """The same training on a LocalCluster of 2 worker processes (LightGBM's Dask
+    integration); peak memory is the largest of this process and the workers."""
+    from dask.distributed import Client, LocalCluster
+
+    frame = resampled(SIZES[size])
+    cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None)
+    with cluster, Client(cluster) as client:
+        began = time.perf_counter()
+        result = train_model(
+            frame, catalog_spec(), AMANAH_TARGET, AMANAH_TIME, max_rounds=max_rounds,
+            engine="dask", scheduler=cluster.scheduler_address,
+        )  # fmt: skip
+        seconds = time.perf_counter() - began
+        workers = client.run(peak_mib)
+    return {"rows": len(frame), "dask_s": seconds, "test_auc": result.report["auc"],
+            "dask_peak_mib": max([peak_mib(), *workers.values()]),
+            "best_iteration": result.model.metadata["best_iteration"]}  # fmt: skip
 
 
 def run_score() -> dict[str, Any]:
@@ -143,15 +167,25 @@ def run_score() -> dict[str, Any]:
     model.booster.predict(X)
     out["batch_booster_rows_s"] = len(rows) / (time.perf_counter() - began)
     singles = [rows.iloc[[i]] for i in range(300)]
+    records = rows.head(300).to_dict("records")
+    began = time.perf_counter()
+    for record in records:  # the API's path: one application as a plain record
+        model.predict_records([record])
+    out["single_amanah_rows_s"] = len(records) / (time.perf_counter() - began)
     began = time.perf_counter()
     for one in singles:
         model.predict(one)
-    out["single_amanah_rows_s"] = len(singles) / (time.perf_counter() - began)
+    out["single_amanah_frame_rows_s"] = len(singles) / (time.perf_counter() - began)
     prepared = [model.prepare(one) for one in singles]
     began = time.perf_counter()
     for one in prepared:
         model.booster.predict(one)
     out["single_booster_rows_s"] = len(singles) / (time.perf_counter() - began)
+    matrices = [model.matrix_from_records([record]) for record in records]
+    began = time.perf_counter()
+    for m in matrices:
+        model.booster.predict(m)
+    out["single_booster_matrix_rows_s"] = len(matrices) / (time.perf_counter() - began)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "pyfunc"
         mlflow.pyfunc.save_model(
@@ -175,6 +209,8 @@ def child(part: str, arg: str, max_rounds: int) -> None:
         result = run_demo(max_rounds)
     elif part == "train":
         result = run_train(arg, max_rounds)
+    elif part == "train-dask":
+        result = run_train_dask(arg, max_rounds)
     else:
         result = run_score()
     print(json.dumps(result, default=float))
@@ -202,26 +238,38 @@ def main() -> None:
     for size in args.sizes.split(","):
         print(f"[train {size}]", file=sys.stderr)
         results[f"train_{size}"] = spawn("train", size, args.max_rounds)
+        print(f"[train {size} on Dask]", file=sys.stderr)
+        results[f"train_{size}"].update(spawn("train-dask", size, args.max_rounds))
     print("[score]", file=sys.stderr)
     results["score"] = spawn("score", "-", args.max_rounds)
     d = results["demo"]
     print(f"Demo: test AUC {d['test_auc']:.3f} (WoE {d['woe_baseline_auc']:.3f}), oracle AUC {d['oracle_auc']:.3f}, "
           f"share {d['auc_share_of_oracle']:.1%}; calibration error {d['calibration_error']:.4f}; "
           f"grades monotone {d['grades_monotone']}; four-fifths {d['four_fifths']}")  # fmt: skip
-    print("\n| applications | Amanah train s | peak MiB | plain lgb.train s | ratio |")
-    print("|---:|---:|---:|---:|---:|")
+    print(
+        "\n| applications | local train s | local peak MiB | Dask train s | Dask peak MiB | plain lgb.train s | local / plain | Dask / local |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for size in args.sizes.split(","):
         t = results[f"train_{size}"]
         print(
-            f"| {t['rows']:,} | {t['amanah_s']:.1f} | {t['amanah_peak_mib']:,.0f} | {t['plain_lgb_s']:.1f} | {t['amanah_s'] / t['plain_lgb_s']:.1f}x |"
+            f"| {t['rows']:,} | {t['amanah_s']:.1f} | {t['amanah_peak_mib']:,.0f} | {t['dask_s']:.1f} | {t['dask_peak_mib']:,.0f} | "
+            f"{t['plain_lgb_s']:.1f} | {t['amanah_s'] / t['plain_lgb_s']:.1f}x | {t['dask_s'] / t['amanah_s']:.1f}x |"
         )
     s = results["score"]
-    print("\n| scoring | Amanah rows/s | bare booster rows/s | MLflow pyfunc rows/s |")
-    print("|---|---:|---:|---:|")
-    for kind in ("single", "batch"):
-        print(
-            f"| {kind} | {s[f'{kind}_amanah_rows_s']:,.0f} | {s[f'{kind}_booster_rows_s']:,.0f} | {s[f'{kind}_pyfunc_rows_s']:,.0f} |"
-        )
+    print(
+        "\n| scoring | Amanah rows/s | bare booster rows/s | MLflow pyfunc rows/s | Amanah / pyfunc |"
+    )
+    print("|---|---:|---:|---:|---:|")
+    print(
+        f"| single (record; one-row DataFrame) | {s['single_amanah_rows_s']:,.0f}; {s['single_amanah_frame_rows_s']:,.0f} | "
+        f"{s['single_booster_matrix_rows_s']:,.0f} (matrix); {s['single_booster_rows_s']:,.0f} (DataFrame) | "
+        f"{s['single_pyfunc_rows_s']:,.0f} | {s['single_amanah_rows_s'] / s['single_pyfunc_rows_s']:.0f}x |"
+    )
+    print(
+        f"| batch of 100,000 | {s['batch_amanah_rows_s']:,.0f} | {s['batch_booster_rows_s']:,.0f} | "
+        f"{s['batch_pyfunc_rows_s']:,.0f} | {s['batch_amanah_rows_s'] / s['batch_pyfunc_rows_s']:.1f}x |"
+    )
     out = ROOT / "bench" / "results" / "model.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=float))

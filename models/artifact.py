@@ -8,9 +8,10 @@ by any version of this code that knows the format.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import lightgbm as lgb
 import numpy as np
@@ -18,7 +19,7 @@ import pandas as pd
 
 from models.calibration import PDCalibrator
 from models.grades import GradeBands
-from models.policy import DecisionPolicy
+from models.policy import DecisionPolicy, rupiah_array
 from models.scaling import ScoreScale
 
 FORMAT_VERSION = 1
@@ -30,6 +31,22 @@ POLICY_INPUTS = (
     "existing_debt_service",
     "months_of_history",
 )
+
+
+RUPIAH_OUTPUTS = ("max_recommended_amount", "instalment")
+# a table without the loan terms is decided by grade alone; without a history length
+# nobody is treated as a thin file
+_ABSENT = {c: np.inf if c == "months_of_history" else np.nan for c in POLICY_INPUTS}
+_FEW_ROWS = 8
+
+
+def _number_or(value: object, absent: float, name: str, row: int) -> float:
+    if value is None or value is pd.NA:
+        return absent
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError(f"row {row}: {name!r} must be numeric, got {value!r}") from None
 
 
 class InputError(ValueError):
@@ -57,8 +74,9 @@ class AmanahModel:
         X = pd.DataFrame(index=frame.index)
         for c in self.features:
             if c in self.categories:
-                X[c] = pd.Categorical(frame[c].astype("str").where(frame[c].notna()),
-                                      categories=self.categories[c])  # fmt: skip
+                text = frame[c].astype("str")
+                known = frame[c].notna() & text.isin(self.categories[c])
+                X[c] = pd.Categorical(text.where(known), categories=self.categories[c])
             else:
                 try:
                     X[c] = pd.to_numeric(frame[c]).astype(float)
@@ -66,26 +84,119 @@ class AmanahModel:
                     raise InputError(f"feature {c!r} must be numeric: {exc}") from exc
         return X
 
+    def matrix(self, frame: pd.DataFrame) -> np.ndarray:
+        """The model's inputs as one float matrix in feature order, categories as their
+        training codes (NaN when missing or unseen), exactly what `prepare` gives LightGBM.
+
+        Scoring goes through this, not `prepare`: building a categorical DataFrame column by
+        column cost more than the booster itself. A few rows go through the records path,
+        where pandas' per-call overhead would dominate.
+        """
+        missing = [c for c in self.features if c not in frame.columns]
+        if missing:
+            raise InputError(f"missing feature columns: {', '.join(missing)}")
+        if len(frame) <= _FEW_ROWS:
+            records = cast(list[dict[str, Any]], frame[self.features].to_dict("records"))
+            return self.matrix_from_records(records)
+        X = np.empty((len(frame), len(self.features)))
+        numeric = [self.features[j] for j in self._numeric_at]
+        try:
+            X[:, self._numeric_at] = frame[numeric].to_numpy(dtype=float, na_value=np.nan)
+        except (TypeError, ValueError):
+            X[:, self._numeric_at] = self.prepare(frame)[numeric].to_numpy(dtype=float)
+        for j in self._categorical_at:
+            column = frame[self.features[j]]
+            codes = self._category_index[self.features[j]].get_indexer(
+                pd.Index(column.astype("str").to_numpy(), dtype="str")
+            )
+            X[:, j] = np.where((codes < 0) | column.isna().to_numpy(), np.nan, codes)
+        return X
+
+    def matrix_from_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """`matrix` for plain records (an API body): no pandas on the way to the booster."""
+        X = np.full((len(records), len(self.features)), np.nan)
+        for i, record in enumerate(records):
+            for j, name in enumerate(self.features):
+                try:
+                    value = record[name]
+                except KeyError:
+                    raise InputError(f"row {i}: missing feature {name!r}") from None
+                if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+                    continue
+                codes = self._category_code.get(name)
+                if codes is not None:
+                    X[i, j] = codes.get(str(value), np.nan)
+                    continue
+                try:
+                    X[i, j] = float(value)
+                except (TypeError, ValueError):
+                    raise InputError(
+                        f"row {i}: feature {name!r} must be numeric, got {value!r}"
+                    ) from None
+        return X
+
+    def __post_init__(self) -> None:
+        self._numeric_at = [j for j, c in enumerate(self.features) if c not in self.categories]
+        self._categorical_at = [j for j, c in enumerate(self.features) if c in self.categories]
+        self._category_index = {c: pd.Index(v, dtype="str") for c, v in self.categories.items()}
+        self._category_code = {
+            c: {v: k for k, v in enumerate(vs)} for c, vs in self.categories.items()
+        }
+
     def margin(self, frame: pd.DataFrame) -> np.ndarray:
         """Raw log-odds of default from the booster."""
-        X = self.prepare(frame)
+        return self._margin(self.matrix(frame))
+
+    def _margin(self, X: np.ndarray) -> np.ndarray:
         return np.asarray(self.booster.predict(X, raw_score=True), dtype=float)
 
+    def _score(self, X: np.ndarray, terms: Mapping[str, np.ndarray]) -> dict[str, Any]:
+        """pd, score, grade and the policy's decision for a matrix and the loan terms."""
+        pd_ = self.calibrator.predict(self._margin(X))
+        grade = self.grades.transform(pd_)
+        return {
+            "pd": pd_,
+            "score": np.round(self.scale.score(pd_)).astype(int),
+            "grade": grade,
+            **self.policy.decide_arrays(grade, **terms),
+        }
+
     def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """pd, score, grade and the policy's decision (with rule codes and texts) per row."""
-        pd_ = self.calibrator.predict(self.margin(frame))
-        out = pd.DataFrame(index=frame.index)
-        out["pd"] = pd_
-        out["score"] = np.round(self.scale.score(pd_)).astype(int)
-        out["grade"] = self.grades.transform(pd_)
-        policy_in = out[["grade", "pd"]].copy()
-        for c in POLICY_INPUTS:
-            # a table without the loan terms is decided by grade alone; without a history
-            # length nobody is treated as a thin file
-            absent = np.inf if c == "months_of_history" else np.nan
-            policy_in[c] = frame[c] if c in frame.columns else absent
-        decided = self.policy.decide(policy_in)
-        return out.join(decided.drop(columns=[c for c in decided.columns if c in out.columns]))
+        """pd, score, grade and the policy's decision (with rule codes and texts) per row.
+
+        A table without the loan terms is decided by grade alone; without a history length
+        nobody is treated as a thin file.
+        """
+        terms = {
+            c: (
+                pd.to_numeric(frame[c]).to_numpy(dtype=float, na_value=np.nan)
+                if c in frame.columns
+                else np.full(len(frame), _ABSENT[c])
+            )
+            for c in POLICY_INPUTS
+        }
+        out = self._score(self.matrix(frame), terms)
+        out["rule_codes"] = pd.Series(out["rule_codes"], index=frame.index, dtype=object)
+        for c in RUPIAH_OUTPUTS:
+            out[c] = rupiah_array(out[c])
+        return pd.DataFrame(out, index=frame.index)
+
+    def predict_records(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """`predict` for plain records, answered as plain records (Rupiah as int or None):
+        the single-application path of the API, with no DataFrame on the way."""
+        terms = {
+            c: np.array([_number_or(r.get(c), _ABSENT[c], c, i) for i, r in enumerate(records)])
+            for c in POLICY_INPUTS
+        }
+        out = self._score(self.matrix_from_records(records), terms)
+        rows = []
+        for i in range(len(records)):
+            row = {k: v[i] for k, v in out.items()}
+            row["pd"], row["score"] = float(row["pd"]), int(row["score"])
+            for c in RUPIAH_OUTPUTS:
+                row[c] = None if np.isnan(row[c]) else int(row[c])
+            rows.append(row)
+        return rows
 
     # ------------------------------------------------------------------ files
     def save(self, directory: Path) -> None:

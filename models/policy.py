@@ -46,6 +46,7 @@ __all__ = [
     "Decision",
     "DecisionPolicy",
     "Rule",
+    "rupiah_array",
 ]
 
 Decision = Literal["approve", "refer", "decline"]
@@ -79,6 +80,12 @@ class Rule:
     decision: Decision
     text_id: str
     text_en: str
+
+    def text(self, lang: Lang) -> str:
+        return self.text_id if lang == "id" else self.text_en
+
+
+_LANGS: tuple[Lang, ...] = ("id", "en")
 
 
 _AFFORD_ID = (
@@ -169,7 +176,7 @@ def _percent(share: float, lang: Lang) -> str:
     return f"{_number(share * 100, lang)}%"
 
 
-def _rupiah_array(values: npt.NDArray[np.float64]) -> pd.api.extensions.ExtensionArray:
+def rupiah_array(values: npt.NDArray[np.float64]) -> pd.api.extensions.ExtensionArray:
     """Whole Rupiah as a nullable Int64 array, NaN as <NA>."""
     return pd.array([None if np.isnan(v) else int(v) for v in values], dtype="Int64")
 
@@ -254,13 +261,38 @@ class DecisionPolicy:
         missing = [c for c in INPUT_COLUMNS if c not in frame.columns]
         if missing:
             raise ValueError(f"DecisionPolicy.decide needs the columns {missing}.")
-        grade = frame["grade"].to_numpy(dtype=object)
+        decided = self.decide_arrays(
+            frame["grade"].to_numpy(dtype=object),
+            **{c: self._numeric(frame, c) for c in INPUT_COLUMNS if c != "grade"},
+        )
+        return pd.DataFrame(
+            {
+                **decided,
+                "rule_codes": pd.Series(decided["rule_codes"], index=frame.index, dtype=object),
+                "max_recommended_amount": rupiah_array(decided["max_recommended_amount"]),
+                "instalment": rupiah_array(decided["instalment"]),
+            },
+            index=frame.index,
+        )
+
+    def decide_arrays(
+        self,
+        grade: npt.NDArray[np.object_],
+        loan_amount: npt.NDArray[np.float64],
+        tenor_months: npt.NDArray[np.float64],
+        flat_monthly_rate: npt.NDArray[np.float64],
+        estimated_monthly_income: npt.NDArray[np.float64],
+        existing_debt_service: npt.NDArray[np.float64],
+        months_of_history: npt.NDArray[np.float64],
+    ) -> dict[str, Any]:
+        """`decide` on plain arrays (NaN for missing), for the single-application path where
+        pandas costs more than the rules: decision (object array), rule_codes (list of
+        lists), reason_id and reason_en (lists of str), max_recommended_amount and
+        instalment (float arrays, NaN where `decide` gives <NA>)."""
         unknown = sorted({str(g) for g in grade} - set(GRADES))
         if unknown:
             raise ValueError(f"Unknown grades {unknown}; expected one of {list(GRADES)}.")
-        principal = self._numeric(frame, "loan_amount")
-        tenor = self._numeric(frame, "tenor_months")
-        rate = self._numeric(frame, "flat_monthly_rate")
+        principal, tenor, rate = loan_amount, tenor_months, flat_monthly_rate
         for name, values, ok in (
             ("loan_amount", principal, principal > 0),
             ("tenor_months", tenor, tenor > 0),
@@ -269,9 +301,9 @@ class DecisionPolicy:
             if (~np.isnan(values) & ~ok).any():
                 bound = ">= 0" if name == "flat_monthly_rate" else "> 0"
                 raise ValueError(f"{name} must be {bound} where given.")
-        income = self._numeric(frame, "estimated_monthly_income")
-        existing = np.nan_to_num(self._numeric(frame, "existing_debt_service"), nan=0.0)
-        months = np.nan_to_num(self._numeric(frame, "months_of_history"), nan=0.0)
+        income = estimated_monthly_income
+        existing = np.nan_to_num(existing_debt_service, nan=0.0)
+        months = np.nan_to_num(months_of_history, nan=0.0)
 
         # NaN propagates: a row without loan terms (a score-only request) gets no
         # instalment, and without tenor and rate no recommended amount either.
@@ -302,7 +334,7 @@ class DecisionPolicy:
             "GRADE_APPROVE": np.isin(grade, self.approve_grades),
         }
 
-        severity = np.zeros(len(frame), dtype=np.int64)
+        severity = np.zeros(len(grade), dtype=np.int64)
         for code, mask in fired.items():
             severity = np.maximum(severity, mask * DECISIONS.index(RULES[code].decision))
 
@@ -314,49 +346,54 @@ class DecisionPolicy:
             "income": income,
             "max_amount": max_amount,
         }
-        n = len(frame)
+        n = len(grade)
         codes: list[list[str]] = [[] for _ in range(n)]
-        texts: dict[str, list[list[str]]] = {
-            "id": [[] for _ in range(n)],
-            "en": [[] for _ in range(n)],
-        }
         for code in _RULE_ORDER:
-            rule = RULES[code]
-            for i in np.flatnonzero(fired[code]):
-                codes[i].append(code)
-                langs: tuple[tuple[Lang, str], ...] = (("id", rule.text_id), ("en", rule.text_en))
-                for lang, template in langs:
-                    texts[lang][i].append(template.format(**self._fill(placeholders, int(i), lang)))
+            for row in np.flatnonzero(fired[code]):
+                codes[row].append(code)
+        # the policy's own figures are the same on every row: formatted once
+        constant = {lang: self._constant_fill(lang) for lang in _LANGS}
+        texts: dict[str, list[str]] = {lang: [] for lang in _LANGS}
+        for i, fired_codes in enumerate(codes):
+            for lang in _LANGS:
+                fill = self._fill(placeholders, i, lang, constant[lang])
+                texts[lang].append(
+                    " ".join(RULES[c].text(lang).format(**fill) for c in fired_codes)
+                )
 
-        return pd.DataFrame(
-            {
-                "decision": np.asarray(DECISIONS, dtype=object)[severity],
-                "rule_codes": pd.Series(codes, index=frame.index, dtype=object),
-                "reason_id": [" ".join(t) for t in texts["id"]],
-                "reason_en": [" ".join(t) for t in texts["en"]],
-                "max_recommended_amount": _rupiah_array(max_amount),
-                "instalment": _rupiah_array(instalment),
-            },
-            index=frame.index,
-        )
+        return {
+            "decision": np.asarray(DECISIONS, dtype=object)[severity],
+            "rule_codes": codes,
+            "reason_id": texts["id"],
+            "reason_en": texts["en"],
+            "max_recommended_amount": max_amount,
+            "instalment": instalment,
+        }
 
     @staticmethod
     def _numeric(frame: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
         values = pd.to_numeric(frame[column], errors="raise")
         return np.asarray(values.astype("float64").to_numpy(na_value=np.nan), dtype=np.float64)
 
-    def _fill(self, values: Mapping[str, Any], i: int, lang: Lang) -> dict[str, str]:
+    def _constant_fill(self, lang: Lang) -> dict[str, str]:
+        return {
+            "dsti": _percent(self.max_debt_service_to_income, lang),
+            "min_loan": format_rupiah(self.min_loan),
+        }
+
+    def _fill(
+        self, values: Mapping[str, Any], i: int, lang: Lang, constant: Mapping[str, str]
+    ) -> dict[str, str]:
         """Placeholder values of application ``i`` in language ``lang`` ("id" or "en")."""
         grade = str(values["grade"][i])
         months = float(values["months"][i])
         fill = {
+            **constant,
             "grade": grade,
             "grade_label": GRADE_LABELS[grade][0 if lang == "id" else 1].lower(),
             # completed months: 5.9 months of history reads "5 bulan"
             "months": str(int(np.floor(max(months, 0.0)))),
             "instalment": "",
-            "dsti": _percent(self.max_debt_service_to_income, lang),
-            "min_loan": format_rupiah(self.min_loan),
             "income": "",
             "max_amount": "",
             "other_debt": "",

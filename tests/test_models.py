@@ -95,6 +95,48 @@ def test_artifact_round_trip_and_clear_input_errors(
         back.predict(rows.drop(columns=["current_dpd"]))
 
 
+def test_scoring_paths_agree_with_the_booster_on_prepared_frames(trained: TrainingResult) -> None:
+    """`matrix` (frames, large and small) and `predict_records` give what LightGBM gives on
+    `prepare`d categorical frames, unseen categories and missing values included."""
+    model = trained.model
+    rows = trained.test.head(60).reset_index(drop=True)
+    for c in model.categories:  # text, as an API body or a CSV gives it
+        rows[c] = rows[c].astype("object")
+    rows.loc[0, "loan_purpose"] = "never_seen_in_training"
+    rows.loc[1, "business_sector"] = None
+    rows.loc[2, "current_dpd"] = np.nan
+    rows.loc[3, "application_month"] = pd.NA
+    expected = model.booster.predict(model.prepare(rows), raw_score=True)
+    np.testing.assert_allclose(model.margin(rows), expected, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(model.margin(rows.head(3)), expected[:3], rtol=0, atol=1e-12)
+
+    records = rows.drop(columns=["loan_amount", "tenor_months"]).to_dict("records")
+    for r, full in zip(records, rows.to_dict("records"), strict=True):
+        r["loan_amount"], r["tenor_months"] = full["loan_amount"], full["tenor_months"]
+    records[4]["loan_amount"] = None  # a score-only request: no loan terms
+    frame = rows.copy()
+    frame.loc[4, "loan_amount"] = np.nan
+    by_frame = model.predict(frame)
+    by_records = model.predict_records(records)
+    assert [r["decision"] for r in by_records] == by_frame["decision"].tolist()
+    assert [r["rule_codes"] for r in by_records] == by_frame["rule_codes"].tolist()
+    assert [r["reason_id"] for r in by_records] == by_frame["reason_id"].tolist()
+    np.testing.assert_allclose([r["pd"] for r in by_records], by_frame["pd"], rtol=0, atol=1e-12)
+    assert by_records[4]["instalment"] is None and pd.isna(by_frame.loc[4, "instalment"])
+    assert [r["max_recommended_amount"] for r in by_records] == [
+        None if pd.isna(v) else int(v) for v in by_frame["max_recommended_amount"]
+    ]
+
+    from models.artifact import InputError
+
+    del records[7]["current_dpd"]
+    with pytest.raises(InputError, match="row 7: missing feature 'current_dpd'"):
+        model.predict_records(records)
+    records[7]["current_dpd"] = "tiga"
+    with pytest.raises(InputError, match="row 7: feature 'current_dpd' must be numeric"):
+        model.predict_records(records)
+
+
 def test_mlflow_registry_and_promotion_gate(
     trained: TrainingResult, training_table: pd.DataFrame, tmp_path: Path
 ) -> None:
