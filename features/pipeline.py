@@ -162,7 +162,11 @@ def build_features(
     force: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> BuildReport:
-    """Build every partition not yet built (all with `force`), then the lookup index."""
+    """Build every partition not yet built (all with `force`), then the lookup index.
+
+    With `workers` > 1 the local engine starts worker processes: a script calling this must
+    do so under `if __name__ == "__main__":`, as for Dask's local cluster.
+    """
     began = time.perf_counter()
     ledger = Ledger(ledger_dir)
     report = BuildReport()
