@@ -73,6 +73,16 @@ SHOCK_ONSET_PROB = 0.012
 SHOCK_LOGIT = 2.0
 SHOCK_INCOME_FACTOR = 0.45
 SHOCK_MONTHS = 3
+# How discipline shows in the ledger, per unit of discipline: the log-odds of paying wajib
+# in a month, how early in the month it is paid (exponent of the day's skew), the log-odds of
+# paying an instalment late, and of buying at the store on credit (kasbon). Character shows
+# in everything a member does at the cooperative; with weaker channels (1.1, 0.5, 1.1 and
+# none) the ledger hid the main driver of default and the best model reached 88-90% of the
+# oracle's AUC, with these 93-96% (three seeds; README).
+WAJIB_DISCIPLINE_LOGIT = 1.6
+WAJIB_DAY_DISCIPLINE = 1.6
+LATE_DISCIPLINE_LOGIT = 1.6
+CREDIT_DISCIPLINE_LOGIT = 1.5
 
 # Names of the true drivers, in the words of the feature catalog (features issue).
 TRUE_DRIVERS: dict[str, str] = {
@@ -360,11 +370,16 @@ class _Simulator:
     def _month_wajib(self, t: int, idx: IntArray) -> None:
         m, st = self.m, self.state
         ratio = self.income[idx, t] / m.level[idx]
-        p = sigmoid(1.7 + 1.1 * m.discipline[idx] + np.log(ratio) - 1.5 * self.shocked[idx, t])
+        p = sigmoid(
+            1.7
+            + WAJIB_DISCIPLINE_LOGIT * m.discipline[idx]
+            + np.log(ratio)
+            - 1.5 * self.shocked[idx, t]
+        )
         pays = self.rng.random(len(idx)) < p
         payers = idx[pays]
         st.owed_wajib[idx[~pays], t] = True
-        day = self._day(t, payers, late_bias=np.exp(-0.5 * m.discipline[payers]))
+        day = self._day(t, payers, late_bias=np.exp(-WAJIB_DAY_DISCIPLINE * m.discipline[payers]))
         self._saving(payers, day, 1, 0, np.full(len(payers), self.wajib), np.full(len(payers), t))
         # half of those paying also clear every month they still owe
         catching_up = np.flatnonzero(self.rng.random(len(payers)) < 0.5)
@@ -394,7 +409,8 @@ class _Simulator:
             budget / np.maximum(np.repeat(counts, counts), 1) * self.rng.lognormal(0, 0.4, len(who))
         )
         amount = np.maximum(np.round(per / 500) * 500, 500).astype(np.int64)
-        credit = self.rng.random(len(who)) < 0.08 + 0.35 * tight
+        base = sigmoid(np.log(0.08 / 0.92) - CREDIT_DISCIPLINE_LOGIT * self.m.discipline[who])
+        credit = self.rng.random(len(who)) < base + 0.35 * tight
         self.purchases.add(member=who, day=self._day(t, who), amount=amount, credit=credit)
 
     def _month_sales(self, t: int, idx: IntArray) -> None:
@@ -423,7 +439,7 @@ class _Simulator:
         ratio = d["amount"] / np.maximum(self.income[mem, t], 1.0)
         p_late = sigmoid(
             -2.4
-            - 1.1 * m.discipline[mem]
+            - LATE_DISCIPLINE_LOGIT * m.discipline[mem]
             + 1.2 * np.maximum(0.0, np.log(ratio / 0.3))
             + 4.0 * group_share[mem]
             + 1.2 * self.shocked[mem, t]
