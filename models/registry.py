@@ -152,6 +152,7 @@ def _metrics(report: dict[str, Any]) -> dict[str, float]:
     out["grades_monotone"] = float(report["grades_monotone"])
     for column, fair in report.get("fairness", {}).items():
         out[f"four_fifths_ratio_{column}"] = float(fair["four_fifths"]["ratio"])
+        out[f"not_declined_ratio_{column}"] = float(fair["four_fifths_not_declined"]["ratio"])
     return out
 
 
@@ -224,6 +225,10 @@ def promote(
         if column in test.columns:
             ff = four_fifths(approved, test[column].astype("str").to_numpy())
             figures[f"four_fifths_{column}"] = ff["ratio"]
+            not_declined = (new_scored["decision"] != "decline").to_numpy()
+            figures[f"not_declined_ratio_{column}"] = four_fifths(
+                not_declined, test[column].astype("str").to_numpy()
+            )["ratio"]
             checks[f"four_fifths_{column}"] = bool(ff["ratio"] >= gate.min_four_fifths)
     if champion is not None:
         old = load(f"models:/{MODEL_NAME}/{champion.version}", uri)

@@ -260,12 +260,15 @@ def evaluate(
     if train_pd is not None:
         report["psi_score_train_vs_test"] = psi(model.scale.score(train_pd), model.scale.score(pd_))
     approved = (scored["decision"] == "approve").to_numpy()
+    declined = (scored["decision"] == "decline").to_numpy()
     fairness = {}
     for column in FAIRNESS:
         if column in test.columns:
             groups = test[column].astype("str").to_numpy()
             fairness[column] = {
                 "four_fifths": four_fifths(approved, groups),
+                # for context, not the screen: a referral goes to an officer, not a decline
+                "four_fifths_not_declined": four_fifths(~declined, groups),
                 "calibration": calibration_by_group(y, pd_, groups).to_dict(orient="records"),
             }
     report["fairness"] = fairness

@@ -54,6 +54,12 @@ def test_out_of_time_training_reports_what_an_analyst_needs(trained: TrainingRes
     assert r["calibration_error"] < 0.05
     assert abs(r["mean_pd"] - r["default_rate"]) < 0.03
     assert {"gender", "cooperative_profile"} == set(r["fairness"])
+    for fair in r["fairness"].values():  # referrals count as not declined, not as approved
+        approved, not_declined = (
+            fair["four_fifths"]["rates"],
+            fair["four_fifths_not_declined"]["rates"],
+        )
+        assert all(approved[g] <= not_declined[g] for g in approved)
     assert len(r["grades"]) == 5 and sum(g["n"] for g in r["grades"]) == r["rows"]["test"]
     assert set(r["decisions"]) <= {"approve", "refer", "decline"}
     assert r["rows"]["unlabelled"] > 0  # open windows and rejections were not used
@@ -164,6 +170,8 @@ def test_mlflow_registry_and_promotion_gate(
     second = log_training(again, source="test", uri=uri)
     decision = promote(uri=uri)
     assert {"auc", "psi", "calibration"} <= set(decision["checks"])
+    assert {"four_fifths_gender", "not_declined_ratio_gender"} <= set(decision["figures"])
+    assert "not_declined_ratio_gender" not in decision["checks"]  # context, not the screen
     assert decision["figures"]["champion_version"] == "1"
     assert decision["figures"]["challenger_version"] == str(second["version"])
     tags = client.get_model_version(MODEL_NAME, str(second["version"])).tags
