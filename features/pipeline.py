@@ -1,7 +1,7 @@
 """`amanah features build`: the training table and current profiles, one cooperative at a time.
 
 Each cooperative partition is built by `build_partition`, a plain function of paths, so the
-local engine (a loop) and the Dask engine (`client.map` on a cluster) run exactly the same
+local engine and the Dask engine (`client.submit` on a cluster) run exactly the same
 code and write the same files. The local engine runs partitions in worker processes (a
 forkserver pool, so workers never inherit a parent's threads) because the pandas part of the
 work holds the GIL: two threads ran 1.35x one thread, two processes 1.8x. A partition that

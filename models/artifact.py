@@ -40,9 +40,9 @@ _ABSENT = {c: np.inf if c == "months_of_history" else np.nan for c in POLICY_INP
 _FEW_ROWS = 8
 
 
-def _number_or(value: object, absent: float, name: str, row: int) -> float:
+def _number(value: object, name: str, row: int) -> float:
     if value is None or value is pd.NA:
-        return absent
+        return np.nan
     try:
         return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -185,7 +185,9 @@ class AmanahModel:
         """`predict` for plain records, answered as plain records (Rupiah as int or None):
         the single-application path of the API, with no DataFrame on the way."""
         terms = {
-            c: np.array([_number_or(r.get(c), _ABSENT[c], c, i) for i, r in enumerate(records)])
+            c: np.array(
+                [_number(r[c], c, i) if c in r else _ABSENT[c] for i, r in enumerate(records)]
+            )
             for c in POLICY_INPUTS
         }
         out = self._score(self.matrix_from_records(records), terms)

@@ -120,8 +120,10 @@ def test_scoring_paths_agree_with_the_booster_on_prepared_frames(trained: Traini
     for r, full in zip(records, rows.to_dict("records"), strict=True):
         r["loan_amount"], r["tenor_months"] = full["loan_amount"], full["tenor_months"]
     records[4]["loan_amount"] = None  # a score-only request: no loan terms
+    records[5]["months_of_history"] = None  # no history known: a thin file, as in a frame
     frame = rows.copy()
     frame.loc[4, "loan_amount"] = np.nan
+    frame.loc[5, "months_of_history"] = np.nan
     by_frame = model.predict(frame)
     by_records = model.predict_records(records)
     assert [r["decision"] for r in by_records] == by_frame["decision"].tolist()
@@ -129,6 +131,7 @@ def test_scoring_paths_agree_with_the_booster_on_prepared_frames(trained: Traini
     assert [r["reason_id"] for r in by_records] == by_frame["reason_id"].tolist()
     np.testing.assert_allclose([r["pd"] for r in by_records], by_frame["pd"], rtol=0, atol=1e-12)
     assert by_records[4]["instalment"] is None and pd.isna(by_frame.loc[4, "instalment"])
+    assert "THIN_FILE" in by_records[5]["rule_codes"]
     assert [r["max_recommended_amount"] for r in by_records] == [
         None if pd.isna(v) else int(v) for v in by_frame["max_recommended_amount"]
     ]
