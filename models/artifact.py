@@ -19,34 +19,28 @@ import pandas as pd
 
 from models.calibration import PDCalibrator
 from models.grades import GradeBands
-from models.policy import DecisionPolicy, rupiah_array
+from models.policy import RUPIAH_COLUMNS, TERM_COLUMNS, DecisionPolicy, decisions_frame
 from models.scaling import ScoreScale
 
 FORMAT_VERSION = 1
-POLICY_INPUTS = (
-    "loan_amount",
-    "tenor_months",
-    "flat_monthly_rate",
-    "estimated_monthly_income",
-    "existing_debt_service",
-    "months_of_history",
-)
-
-
-RUPIAH_OUTPUTS = ("max_recommended_amount", "instalment")
 # a table without the loan terms is decided by grade alone; without a history length
 # nobody is treated as a thin file
-_ABSENT = {c: np.inf if c == "months_of_history" else np.nan for c in POLICY_INPUTS}
+_ABSENT = {c: np.inf if c == "months_of_history" else np.nan for c in TERM_COLUMNS}
 _FEW_ROWS = 8
 
 
+def _missing(value: object) -> bool:
+    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
+
+
 def _number(value: object, name: str, row: int) -> float:
-    if value is None or value is pd.NA:
+    """A record's value as a float, NaN when missing; an error naming the row otherwise."""
+    if _missing(value):
         return np.nan
     try:
         return float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise InputError(f"row {row}: {name!r} must be numeric, got {value!r}") from None
+        raise InputError(f"row {row}: feature {name!r} must be numeric, got {value!r}") from None
 
 
 class InputError(ValueError):
@@ -121,18 +115,11 @@ class AmanahModel:
                     value = record[name]
                 except KeyError:
                     raise InputError(f"row {i}: missing feature {name!r}") from None
-                if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-                    continue
                 codes = self._category_code.get(name)
-                if codes is not None:
+                if codes is None:
+                    X[i, j] = _number(value, name, i)
+                elif not _missing(value):
                     X[i, j] = codes.get(str(value), np.nan)
-                    continue
-                try:
-                    X[i, j] = float(value)
-                except (TypeError, ValueError):
-                    raise InputError(
-                        f"row {i}: feature {name!r} must be numeric, got {value!r}"
-                    ) from None
         return X
 
     def __post_init__(self) -> None:
@@ -173,13 +160,9 @@ class AmanahModel:
                 if c in frame.columns
                 else np.full(len(frame), _ABSENT[c])
             )
-            for c in POLICY_INPUTS
+            for c in TERM_COLUMNS
         }
-        out = self._score(self.matrix(frame), terms)
-        out["rule_codes"] = pd.Series(out["rule_codes"], index=frame.index, dtype=object)
-        for c in RUPIAH_OUTPUTS:
-            out[c] = rupiah_array(out[c])
-        return pd.DataFrame(out, index=frame.index)
+        return decisions_frame(self._score(self.matrix(frame), terms), frame.index)
 
     def predict_records(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """`predict` for plain records, answered as plain records (Rupiah as int or None):
@@ -188,14 +171,14 @@ class AmanahModel:
             c: np.array(
                 [_number(r[c], c, i) if c in r else _ABSENT[c] for i, r in enumerate(records)]
             )
-            for c in POLICY_INPUTS
+            for c in TERM_COLUMNS
         }
         out = self._score(self.matrix_from_records(records), terms)
         rows = []
         for i in range(len(records)):
             row = {k: v[i] for k, v in out.items()}
             row["pd"], row["score"] = float(row["pd"]), int(row["score"])
-            for c in RUPIAH_OUTPUTS:
+            for c in RUPIAH_COLUMNS:
                 row[c] = None if np.isnan(row[c]) else int(row[c])
             rows.append(row)
         return rows

@@ -43,17 +43,19 @@ __all__ = [
     "INPUT_COLUMNS",
     "OUTPUT_COLUMNS",
     "RULES",
+    "RUPIAH_COLUMNS",
+    "TERM_COLUMNS",
     "Decision",
     "DecisionPolicy",
     "Rule",
-    "rupiah_array",
+    "decisions_frame",
 ]
 
 Decision = Literal["approve", "refer", "decline"]
 DECISIONS: tuple[Decision, ...] = get_args(Decision)  # in order of severity
 
-INPUT_COLUMNS: tuple[str, ...] = (
-    "grade",
+# the application's terms and what the ledger says of the member: decide_arrays' arguments
+TERM_COLUMNS: tuple[str, ...] = (
     "loan_amount",
     "tenor_months",
     "flat_monthly_rate",
@@ -61,6 +63,8 @@ INPUT_COLUMNS: tuple[str, ...] = (
     "existing_debt_service",
     "months_of_history",
 )
+INPUT_COLUMNS: tuple[str, ...] = ("grade", *TERM_COLUMNS)
+RUPIAH_COLUMNS: tuple[str, ...] = ("max_recommended_amount", "instalment")
 OUTPUT_COLUMNS: tuple[str, ...] = (
     "decision",
     "rule_codes",
@@ -176,9 +180,19 @@ def _percent(share: float, lang: Lang) -> str:
     return f"{_number(share * 100, lang)}%"
 
 
-def rupiah_array(values: npt.NDArray[np.float64]) -> pd.api.extensions.ExtensionArray:
+def _rupiah_array(values: npt.NDArray[np.float64]) -> pd.api.extensions.ExtensionArray:
     """Whole Rupiah as a nullable Int64 array, NaN as <NA>."""
     return pd.array([None if np.isnan(v) else int(v) for v in values], dtype="Int64")
+
+
+def decisions_frame(columns: Mapping[str, Any], index: pd.Index) -> pd.DataFrame:
+    """`decide_arrays` output (and any other per-row arrays, such as pd) as a frame: rule
+    codes as lists, Rupiah as nullable Int64."""
+    out = dict(columns)
+    out["rule_codes"] = pd.Series(out["rule_codes"], index=index, dtype=object)
+    for c in RUPIAH_COLUMNS:
+        out[c] = _rupiah_array(out[c])
+    return pd.DataFrame(out, index=index)
 
 
 def _invalid(name: str, must: str, value: object) -> ValueError:
@@ -263,17 +277,9 @@ class DecisionPolicy:
             raise ValueError(f"DecisionPolicy.decide needs the columns {missing}.")
         decided = self.decide_arrays(
             frame["grade"].to_numpy(dtype=object),
-            **{c: self._numeric(frame, c) for c in INPUT_COLUMNS if c != "grade"},
+            **{c: self._numeric(frame, c) for c in TERM_COLUMNS},
         )
-        return pd.DataFrame(
-            {
-                **decided,
-                "rule_codes": pd.Series(decided["rule_codes"], index=frame.index, dtype=object),
-                "max_recommended_amount": rupiah_array(decided["max_recommended_amount"]),
-                "instalment": rupiah_array(decided["instalment"]),
-            },
-            index=frame.index,
-        )
+        return decisions_frame(decided, frame.index)
 
     def decide_arrays(
         self,
