@@ -178,9 +178,15 @@ def build_features(
             todo.append(coop)
     args = (str(ledger_dir), str(out), as_of.date().isoformat())
     if engine == "local":
-        _build_locally(todo, args, workers, report, progress)
+        outcomes = _build_locally(todo, args, workers, progress)
     else:
-        _build_on_dask(todo, args, workers, scheduler, report, progress)
+        outcomes = _build_on_dask(todo, args, workers, scheduler, progress)
+    for coop in todo:  # cooperative order, whichever finished first
+        built, error = outcomes[coop]
+        if built is not None:
+            report.built.append(built)
+        if error is not None:
+            report.failed[coop] = error
     report.ledger_rows = sum(b["ledger_rows"] for b in report.built)
     write_index(out)
     _write_manifest(out, ledger, as_of, report)
@@ -188,9 +194,11 @@ def build_features(
     return report
 
 
-def _build_or_reason(
-    ledger_dir: str, cooperative_id: str, out_dir: str, as_of: str
-) -> tuple[dict[str, Any] | None, str | None]:
+# a built partition's counts, or why it failed
+Outcome = tuple[dict[str, Any] | None, str | None]
+
+
+def _build_or_reason(ledger_dir: str, cooperative_id: str, out_dir: str, as_of: str) -> Outcome:
     """`build_partition`, with a failure turned into its reason where the traceback is."""
     try:
         return build_partition(ledger_dir, cooperative_id, out_dir, as_of), None
@@ -202,18 +210,17 @@ def _build_locally(
     todo: list[str],
     args: tuple[str, str, str],
     workers: int,
-    report: BuildReport,
     progress: Callable[[str], None] | None,
-) -> None:
+) -> dict[str, Outcome]:
     """Partitions in this process, or on a pool of `workers` processes.
 
     At most `workers` partitions are queued on the pool, each worker holds one at a time:
     memory stays bounded by `workers` partitions. (Building partitions in this process too
     while the workers start measured slower: three processes on two cores.)
     """
-    results: dict[str, tuple[dict[str, Any] | None, str | None]] = {}
+    results: dict[str, Outcome] = {}
 
-    def record(coop: str, result: tuple[dict[str, Any] | None, str | None]) -> None:
+    def record(coop: str, result: Outcome) -> None:
         results[coop] = result
         if progress:
             progress(coop)
@@ -226,7 +233,7 @@ def _build_locally(
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload([__name__])
         with ProcessPoolExecutor(min(workers, len(todo)), mp_context=context) as pool:
-            running: dict[Future[tuple[dict[str, Any] | None, str | None]], str] = {}
+            running: dict[Future[Outcome], str] = {}
 
             def fill() -> None:
                 while queue and len(running) < workers:
@@ -246,12 +253,7 @@ def _build_locally(
                     except BrokenProcessPool:  # killed from outside, e.g. out of memory
                         record(coop, (None, _DIED))
                 fill()
-    for coop in todo:
-        built, error = results[coop]
-        if built is not None:
-            report.built.append(built)
-        if error is not None:
-            report.failed[coop] = error
+    return results
 
 
 def _build_on_dask(
@@ -259,25 +261,25 @@ def _build_on_dask(
     args: tuple[str, str, str],
     workers: int,
     scheduler: str | None,
-    report: BuildReport,
     progress: Callable[[str], None] | None,
-) -> None:
+) -> dict[str, Outcome]:
     from dask.distributed import as_completed
 
+    results: dict[str, Outcome] = {}
     with dask_client(scheduler, workers) as client:
         futures = {
-            client.submit(build_partition, args[0], coop, args[1], args[2], pure=False): coop
+            client.submit(_build_or_reason, args[0], coop, args[1], args[2], pure=False): coop
             for coop in todo
         }
         for future in as_completed(futures):
             coop = futures[future]
             try:
-                report.built.append(future.result())
-            except Exception as exc:
-                report.failed[coop] = _reason(exc)
+                results[coop] = future.result()
+            except Exception as exc:  # the worker itself was lost
+                results[coop] = (None, _reason(exc))
             if progress:
                 progress(coop)
-    report.built.sort(key=lambda b: str(b["cooperative_id"]))
+    return results
 
 
 def _reason(exc: BaseException) -> str:
