@@ -13,10 +13,6 @@ import re
 NIK_PATTERN = re.compile(r"^\d{16}$")
 
 
-class MissingKeyError(RuntimeError):
-    """Raised when personal identifiers must be hashed but no key is configured."""
-
-
 def normalise_nik(raw: str) -> str | None:
     """Digits of a NIK as typed (spaces, dots and dashes dropped), or None if not 16 digits."""
     digits = re.sub(r"[\s.\-]", "", raw)
