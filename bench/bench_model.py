@@ -35,7 +35,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from features.generator.run import GeneratorConfig, generate_ledger, read_oracle  # noqa: E402
+from features.generator.oracle_comparison import compare_with_oracle  # noqa: E402
+from features.generator.run import GeneratorConfig, generate_ledger  # noqa: E402
 from features.ledger.store import Ledger  # noqa: E402
 from features.pipeline import build_features, read_training  # noqa: E402
 from models.training import AMANAH_TARGET, AMANAH_TIME, catalog_spec, train_model  # noqa: E402
@@ -59,27 +60,24 @@ def demo_features() -> Path:
 
 
 def run_demo(max_rounds: int) -> dict[str, Any]:
-    import mlflow
-
     from models.registry import log_training
-    from tests.helpers import auc
 
     features = demo_features()
     frame = read_training(features)
     began = time.perf_counter()
     result = train_model(frame, catalog_spec(), AMANAH_TARGET, AMANAH_TIME, max_rounds=max_rounds)
     seconds = time.perf_counter() - began
-    oracle = read_oracle(DATA / "demo").set_index("loan_id")
     test = result.test
-    oracle_auc = auc(oracle.loc[test["loan_id"], "true_pd_12m"], test[AMANAH_TARGET])
-    share = result.report["auc"] / oracle_auc
+    versus = compare_with_oracle(
+        DATA / "demo", test["loan_id"], test[AMANAH_TARGET].to_numpy(), result.report["auc"]
+    )
+    assert versus is not None, "the demo ledger has an oracle"
+    result.report["oracle"] = versus
+    oracle_auc, share = versus["oracle_test_auc"], versus["auc_share_of_oracle"]
     store = DATA / "mlflow"
     uri = f"sqlite:///{store / 'mlflow.db'}"
     store.mkdir(parents=True, exist_ok=True)
-    logged = log_training(result, source="bench", uri=uri, register=False)
-    client = mlflow.MlflowClient(uri)
-    client.log_metric(logged["run_id"], "oracle_test_auc", oracle_auc)
-    client.log_metric(logged["run_id"], "auc_share_of_oracle", share)
+    logged = log_training(result, source="bench", uri=uri, register=False, extra_metrics=versus)
     model_dir = DATA / "demo-model"
     result.model.save(model_dir)
     return {

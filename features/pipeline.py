@@ -13,7 +13,7 @@ Output layout::
     OUT/training/<cooperative_id>.parquet   one row per loan application, features + labels
     OUT/profiles/<cooperative_id>.parquet   one row per member as of --as-of
     OUT/profiles.sqlite                     member_id -> (cooperative, row), constant-time lookup
-    OUT/features.json                       as-of dates, catalog, partitions and failures
+    OUT/features.json                       ledger path, as-of dates, catalog, partitions, failures
 """
 
 from __future__ import annotations
@@ -342,6 +342,7 @@ def fetch_profile(out: Path, member_id: str) -> dict[str, Any] | None:
 def _write_manifest(out: Path, ledger: Ledger, as_of: pd.Timestamp, report: BuildReport) -> None:
     built = sorted(p.stem for p in (out / TRAINING).glob("*.parquet"))
     manifest = {
+        "ledger": str(ledger.root.resolve()),
         "ledger_as_of": ledger.as_of.date().isoformat(),
         "profiles_as_of": as_of.date().isoformat(),
         "features": feature_names(),
@@ -350,6 +351,16 @@ def _write_manifest(out: Path, ledger: Ledger, as_of: pd.Timestamp, report: Buil
         "failed": report.failed,
     }
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+
+
+def source_ledger(out: Path) -> Path | None:
+    """The ledger folder these features were built from, as recorded in the manifest (None
+    for features built before it was recorded)."""
+    manifest = out / MANIFEST
+    if not manifest.is_file():
+        return None
+    recorded = json.loads(manifest.read_text(encoding="utf-8")).get("ledger")
+    return Path(recorded) if recorded else None
 
 
 def read_training(out: Path) -> pd.DataFrame:

@@ -19,7 +19,7 @@ from features.ledger.importer import LedgerImportError, import_ledger
 from features.ledger.sources import SourceError
 from features.ledger.store import Ledger, LedgerNotFoundError
 from features.ledger.summary import LedgerSummary, summarise
-from features.pipeline import build_features, read_training
+from features.pipeline import build_features, read_training, source_ledger
 from features.settings import get_settings
 
 app = typer.Typer(
@@ -109,9 +109,7 @@ def demo(
 ) -> None:
     """Generate the demo ledger, build profiles and the training table, train the PD model,
     register it in the embedded MLflow store and run the promotion gate."""
-    from models.registry import log_training
     from models.registry import promote as run_gate
-    from models.training import AMANAH_TARGET, AMANAH_TIME, catalog_spec, train_model
 
     generate(out=out, cooperatives=cooperatives, members_per_coop=members_per_coop)
     ledger = Ledger(out)
@@ -124,13 +122,7 @@ def demo(
         f"3 labels) in "
         f"{features_out} ({report.seconds:.1f} s)"
     )
-    result = train_model(read_training(features_out), catalog_spec(), AMANAH_TARGET, AMANAH_TIME)
-    logged = log_training(result, source=str(features_out))
-    _print_training(
-        result.report,
-        f"Registered version {logged['version']} of amanah-pd as challenger "
-        f"(run {logged['run_id']})",
-    )
+    logged = _train_and_register(features_out, seed=42, engine="local")
     decision = run_gate()
     if not decision.get("promoted"):
         failed = [name for name, ok in decision.get("checks", {}).items() if not ok]
@@ -262,6 +254,15 @@ def _print_training(report: dict[str, object], where: str) -> None:
         f"Brier {fig('brier', '.4f')}, calibration error {fig('calibration_error', '.4f')}, "
         f"grades monotone: {report.get('grades_monotone')}"
     )
+    versus = report.get("oracle")
+    if isinstance(versus, dict):
+        share, target = versus["auc_share_of_oracle"], versus["auc_share_target"]
+        console.print(
+            f"Generated data: the oracle's AUC on the same test loans is "
+            f"{versus['oracle_test_auc']:.3f}; the model reaches {share:.1%} of it "
+            f"(target at least {target:.0%}: {'met' if share >= target else 'not met'})",
+            soft_wrap=True,
+        )
     fairness = report.get("fairness", {})
     assert isinstance(fairness, dict)
     for column, fair in fairness.items():
@@ -270,6 +271,37 @@ def _print_training(report: dict[str, object], where: str) -> None:
             f"Approval-rate ratio by {column}: {ff['ratio']:.2f} (passes: {ff['passes']})"
         )
     console.print(where)
+
+
+def _train_and_register(features: Path, seed: int, engine: str) -> dict[str, object]:
+    """Train on Amanah's training table, log and register a challenger, print the figures.
+
+    On generated data the test AUC is also compared with the generator's oracle on the same
+    loans, after training (the model never reads the oracle)."""
+    from features.generator.oracle_comparison import compare_with_oracle
+    from models.registry import log_training
+    from models.training import AMANAH_TARGET, AMANAH_TIME, catalog_spec, train_model
+
+    result = train_model(
+        read_training(features), catalog_spec(), AMANAH_TARGET, AMANAH_TIME, seed=seed,
+        engine=engine,
+    )  # fmt: skip
+    ledger = source_ledger(features)
+    versus = None
+    if ledger is not None:
+        test = result.test
+        versus = compare_with_oracle(
+            ledger, test["loan_id"], test[AMANAH_TARGET].to_numpy(), result.report["auc"]
+        )
+    if versus is not None:
+        result.report["oracle"] = versus
+    logged = log_training(result, source=str(features), extra_metrics=versus)
+    _print_training(
+        result.report,
+        f"Registered version {logged['version']} of amanah-pd as challenger "
+        f"(run {logged['run_id']})",
+    )
+    return logged
 
 
 @app.command()
@@ -295,17 +327,7 @@ def train(
     or on any table with a binary target (saved to --out)."""
     import json as _json
 
-    from models.registry import log_training
-    from models.training import (
-        AMANAH_TARGET,
-        AMANAH_TIME,
-        FAIRNESS,
-        TableError,
-        catalog_spec,
-        table_spec,
-        train_model,
-        write_report,
-    )
+    from models.training import FAIRNESS, TableError, table_spec, train_model, write_report
 
     if engine not in ("local", "dask"):
         raise _fail(f"--engine must be local or dask; got {engine!r}")
@@ -317,16 +339,7 @@ def train(
                 raise _fail(
                     f"--features {features} has no training/ folder; run `amanah features build`"
                 )
-            frame = read_training(features)
-            result = train_model(
-                frame, catalog_spec(), AMANAH_TARGET, AMANAH_TIME, seed=seed, engine=engine
-            )
-            logged = log_training(result, source=str(features))
-            _print_training(
-                result.report,
-                f"Registered version {logged['version']} of amanah-pd as challenger "
-                f"(run {logged['run_id']})",
-            )
+            _train_and_register(features, seed=seed, engine=engine)
             return
         assert table is not None
         if target is None or out is None:

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from mlflow import MlflowClient
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from features.generator.run import read_oracle
 from features.ledger import docs
 from features.settings import Settings
+from models.registry import EXPERIMENT
 from serving.cli import app
+from tests.helpers import auc
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,6 +77,20 @@ def test_demo_generates_builds_trains_registers_and_promotes(
     assert "Profiles and training table" in result.output
     assert "Test period AUC" in result.output
     assert "version 1 is champion" in result.output
+    # generated data: the test AUC is judged against the oracle on the same loans, printed and
+    # logged with the run
+    assert "the model reaches" in result.output
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    (run,) = client.search_runs([client.get_experiment_by_name(EXPERIMENT).experiment_id])
+    metrics = run.data.metrics
+    folder = Path(client.download_artifacts(run.info.run_id, "report", str(tmp_path)))
+    test = pd.read_parquet(folder / "test_period.parquet")
+    truth = read_oracle(out).set_index("loan_id").loc[test["loan_id"], "true_pd_12m"]
+    assert metrics["oracle_test_auc"] == pytest.approx(auc(truth, test["default_12m"]))
+    assert metrics["auc_share_of_oracle"] == pytest.approx(
+        metrics["test_auc"] / metrics["oracle_test_auc"]
+    )
+    assert f"{metrics['auc_share_of_oracle']:.1%} of it" in result.output
     assert sorted(p.name for p in (tmp_path / "demo-features" / "training").iterdir())[:2] == [
         "KMP-0001.parquet",
         "KMP-0002.parquet",

@@ -243,6 +243,11 @@ def _imports_and_strings(path: Path) -> set[str]:
     return found
 
 
+# The training command judges a trained model against the oracle through this one function,
+# after training; nothing else outside the generator may name the oracle.
+ORACLE_EVALUATION = "features.generator.oracle_comparison.compare_with_oracle"
+
+
 def test_oracle_is_never_read_outside_the_generator() -> None:
     offenders = []
     for package in ("features", "models", "serving"):
@@ -250,11 +255,40 @@ def test_oracle_is_never_read_outside_the_generator() -> None:
             if path.is_relative_to(ROOT / "features" / "generator"):
                 continue
             names = _imports_and_strings(path)
+            if path == ROOT / "serving" / "cli.py":
+                imported = {n for n in names if n.startswith("features.generator.")}
+                if imported - {ORACLE_EVALUATION, "features.generator.run.GeneratorConfig",
+                               "features.generator.run.GeneratorConfigError",
+                               "features.generator.run.generate_ledger"}:  # fmt: skip
+                    offenders.append(f"{path.relative_to(ROOT)}: {sorted(imported)}")
+                continue
             if any(
                 "oracle" in n.lower() or n.endswith(("read_oracle", "ORACLE_DIR")) for n in names
             ):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_oracle_comparison_of_a_model_auc(small_ledger: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from features.generator.oracle_comparison import compare_with_oracle
+
+    oracle = read_oracle(small_ledger)
+    closed = oracle[oracle["window_closed"]].reset_index(drop=True)
+    y = closed["simulated_default_12m"].to_numpy()
+    versus = compare_with_oracle(small_ledger, closed["loan_id"], y, model_auc=0.7)
+    assert versus is not None
+    expected = auc(closed["true_pd_12m"], y)
+    assert versus["oracle_test_auc"] == pytest.approx(expected)
+    assert versus["auc_share_of_oracle"] == pytest.approx(0.7 / expected)
+    # a loan the oracle does not know, or a ledger without an oracle: nothing to compare
+    unknown = pd.concat([closed["loan_id"], pd.Series(["KMP-9999-L0000001"])], ignore_index=True)
+    assert compare_with_oracle(small_ledger, unknown, np.append(y, 1), 0.7) is None
+    copy = tmp_path / "copy"
+    shutil.copytree(small_ledger, copy)
+    shutil.rmtree(copy / ORACLE_DIR)
+    assert compare_with_oracle(copy, closed["loan_id"], y, 0.7) is None
 
 
 def test_summary_is_the_same_without_the_oracle(tmp_path: Path, small_ledger: Path) -> None:

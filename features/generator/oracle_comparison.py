@@ -1,0 +1,43 @@
+"""How close a trained model came to the generator's oracle, on the same test loans.
+
+Only generated ledgers have an oracle. It is read here, after training, to judge the model;
+nothing that trains or scores reads it (tested: the trained model is the same with and
+without the oracle folder).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from features.generator.run import ORACLE_DIR, read_oracle
+from models.metrics import auc
+
+# The issue's target for the demo data: test AUC at least this share of the oracle's.
+TARGET_SHARE = 0.97
+
+
+def has_oracle(ledger_dir: Path) -> bool:
+    return any((ledger_dir / ORACLE_DIR).glob("loans-*.parquet"))
+
+
+def compare_with_oracle(
+    ledger_dir: Path, loan_ids: pd.Series, y: npt.ArrayLike, model_auc: float
+) -> dict[str, float] | None:
+    """Oracle AUC on the given loans and the model's AUC as a share of it; None when the
+    ledger has no oracle (an imported ledger) or the oracle lacks some of the loans."""
+    if not has_oracle(ledger_dir):
+        return None
+    truth = read_oracle(ledger_dir).set_index("loan_id")["true_pd_12m"]
+    ids = pd.Index(loan_ids.astype("str"))
+    if not ids.isin(truth.index).all():
+        return None
+    oracle_auc = auc(np.asarray(y), truth.loc[ids].to_numpy())
+    return {
+        "oracle_test_auc": oracle_auc,
+        "auc_share_of_oracle": model_auc / oracle_auc,
+        "auc_share_target": TARGET_SHARE,
+    }
