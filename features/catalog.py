@@ -391,6 +391,35 @@ CATALOG: tuple[Feature, ...] = (
         lowers_risk_en="Compulsory savings are usually paid early, around day {value}.",
     ),
     Feature(
+        name="wajib_mean_pay_day_24m",
+        dtype="float",
+        unit="count",
+        window_months=24,
+        group=FiveC.CHARACTER,
+        monotone=1,
+        description_id=(
+            "Rata-rata tanggal dalam bulan saat simpanan wajib disetor, 24 bulan terakhir "
+            "(kebiasaan jangka panjang, lebih stabil daripada 12 bulan)."
+        ),
+        description_en=(
+            "Average day of the month on which compulsory savings were paid, last 24 months "
+            "(the long-run habit, steadier than 12 months)."
+        ),
+        raises_risk_id=(
+            "Dalam 24 bulan terakhir simpanan wajib biasanya baru disetor sekitar tanggal {value}."
+        ),
+        raises_risk_en=(
+            "Over the last 24 months compulsory savings were usually paid only around day {value}."
+        ),
+        lowers_risk_id=(
+            "Dalam 24 bulan terakhir simpanan wajib biasanya disetor awal, sekitar tanggal {value}."
+        ),
+        lowers_risk_en=(
+            "Over the last 24 months compulsory savings were usually paid early, around day "
+            "{value}."
+        ),
+    ),
+    Feature(
         name="wajib_months_owed",
         dtype="float",
         unit="count",
@@ -648,6 +677,34 @@ CATALOG: tuple[Feature, ...] = (
         ),
     ),
     Feature(
+        name="sembako_spend_12m",
+        dtype="float",
+        unit="rupiah",
+        window_months=12,
+        group=FiveC.CAPACITY,
+        monotone=0,
+        description_id=(
+            "Rata-rata belanja per bulan di gerai sembako koperasi, 12 bulan terakhir "
+            "(cerminan pengeluaran rumah tangga)."
+        ),
+        description_en=(
+            "Average monthly purchases at the cooperative's sembako outlet, last 12 months "
+            "(a view of household spending)."
+        ),
+        raises_risk_id=(
+            "Belanja di gerai sembako rata-rata {value} per bulan dalam 12 bulan terakhir."
+        ),
+        raises_risk_en=(
+            "Purchases at the sembako outlet averaged {value} a month over the last 12 months."
+        ),
+        lowers_risk_id=(
+            "Belanja di gerai sembako rata-rata {value} per bulan dalam 12 bulan terakhir."
+        ),
+        lowers_risk_en=(
+            "Purchases at the sembako outlet averaged {value} a month over the last 12 months."
+        ),
+    ),
+    Feature(
         name="sembako_credit_share_6m",
         dtype="float",
         unit="share",
@@ -665,6 +722,32 @@ CATALOG: tuple[Feature, ...] = (
         lowers_risk_id="Hanya {value} belanja sembako dalam 6 bulan terakhir diambil secara bon.",
         lowers_risk_en=(
             "Only {value} of sembako purchases in the last 6 months were on credit (bon)."
+        ),
+    ),
+    Feature(
+        name="sembako_credit_share_24m",
+        dtype="float",
+        unit="share",
+        window_months=24,
+        group=FiveC.CHARACTER,
+        monotone=1,
+        description_id=(
+            "Porsi transaksi belanja sembako (menurut jumlah transaksi) yang diambil secara bon "
+            "dalam 24 bulan terakhir (kebiasaan berutang, bukan kesulitan sesaat)."
+        ),
+        description_en=(
+            "Share of sembako purchases (by number of purchases) taken on credit (bon) in the "
+            "last 24 months (a habit of buying on credit, not a passing squeeze)."
+        ),
+        raises_risk_id=(
+            "{value} transaksi belanja sembako dalam 24 bulan terakhir diambil secara bon."
+        ),
+        raises_risk_en="{value} of sembako purchases in the last 24 months were on credit (bon).",
+        lowers_risk_id=(
+            "Hanya {value} transaksi belanja sembako dalam 24 bulan terakhir diambil secara bon."
+        ),
+        lowers_risk_en=(
+            "Only {value} of sembako purchases in the last 24 months were on credit (bon)."
         ),
     ),
     Feature(
@@ -692,6 +775,38 @@ CATALOG: tuple[Feature, ...] = (
         ),
         lowers_risk_en=(
             "The proposed instalment is affordable: ratio to estimated monthly income {value}."
+        ),
+    ),
+    Feature(
+        name="instalment_to_sembako_spend",
+        dtype="float",
+        unit="ratio",
+        window_months=12,
+        group=FiveC.CAPACITY,
+        monotone=1,
+        description_id=(
+            "Angsuran bulanan yang diajukan dibagi rata-rata belanja sembako per bulan "
+            "(12 bulan terakhir): ukuran keterjangkauan dari sisi pengeluaran."
+        ),
+        description_en=(
+            "Proposed monthly instalment divided by average monthly sembako spending (last 12 "
+            "months): affordability seen from spending."
+        ),
+        raises_risk_id=(
+            "Angsuran yang diajukan {value} kali belanja sembako bulanan: berat dibanding "
+            "pengeluaran rumah tangga."
+        ),
+        raises_risk_en=(
+            "The proposed instalment is {value} times monthly sembako spending: heavy against "
+            "household spending."
+        ),
+        lowers_risk_id=(
+            "Angsuran yang diajukan {value} kali belanja sembako bulanan: ringan dibanding "
+            "pengeluaran rumah tangga."
+        ),
+        lowers_risk_en=(
+            "The proposed instalment is {value} times monthly sembako spending: light against "
+            "household spending."
         ),
     ),
     Feature(

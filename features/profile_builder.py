@@ -34,7 +34,7 @@ Array = npt.NDArray[Any]
 
 DAY_BITS = 24  # day keys: member << 24 | day (NEVER = 2^23 fits)
 DAYS_PER_MONTH = 30.4375
-W6, W12 = 183, 365
+W6, W12, W24 = 183, 365, 730
 ARREARS_DPD = 30
 
 
@@ -250,9 +250,10 @@ class RepaymentProfileBuilder:
         p_month = _months(p_day) - self.base_month_
         p_amount = pu["amount"].to_numpy(float)
         self.spend_ = _sum_at(shape, p_mem, p_month, p_amount)
-        self.credit_spend_ = _sum_at(
-            shape, p_mem, p_month, np.where(pu["payment"] == PaymentMethod.CREDIT, p_amount, 0.0)
-        )
+        on_credit = (pu["payment"] == PaymentMethod.CREDIT).to_numpy()
+        self.credit_spend_ = _sum_at(shape, p_mem, p_month, np.where(on_credit, p_amount, 0.0))
+        self.purchases_n_ = _sum_at(shape, p_mem, p_month, np.ones(len(p_month)))
+        self.credit_n_ = _sum_at(shape, p_mem, p_month, on_credit.astype(float))
         # earliest payment day of each wajib period
         wajib = (
             (sv["kind"] == SavingsKind.WAJIB).to_numpy()
@@ -415,6 +416,8 @@ class RepaymentProfileBuilder:
         sales = _widen(self.sales_, width, 0.0)
         spend = _widen(self.spend_, width, 0.0)
         credit_spend = _widen(self.credit_spend_, width, 0.0)
+        purchases_n = _widen(self.purchases_n_, width, 0.0)
+        credit_n = _widen(self.credit_n_, width, 0.0)
         wajib_paid_day = _widen(self.wajib_paid_day_, width, NEVER)
         cols = np.arange(width)[None, :]
         ago = mt[:, None] - cols  # 1 = last full month before T's month
@@ -445,8 +448,13 @@ class RepaymentProfileBuilder:
         f["months_with_sales_12m"] = (sales12 > 0).sum(1).astype(float)
         f["estimated_monthly_income"] = np.nan_to_num(mean12)
         f["sembako_spend_3m"] = _ratio(window(spend, 3).sum(1), n_months(3))
+        f["sembako_spend_12m"] = _ratio(window(spend, 12).sum(1), n_months(12))
         spend6 = window(spend, 6).sum(1)
         f["sembako_credit_share_6m"] = _ratio(window(credit_spend, 6).sum(1), spend6)
+        # a habit, so counted by purchases: one large purchase on bon should not outweigh many
+        f["sembako_credit_share_24m"] = _ratio(
+            window(credit_n, 24).sum(1), window(purchases_n, 24).sum(1)
+        )
 
         # wajib: months since joining, paid by a payment made before T
         eligible = member & (ago >= 1)
@@ -476,6 +484,10 @@ class RepaymentProfileBuilder:
         year_ago = sv.positions(mem, t - W12)
         f["wajib_mean_pay_day_12m"] = _ratio(
             sv.between("wajib_day", year_ago, now), sv.between("wajib", year_ago, now)
+        )
+        two_years_ago = sv.positions(mem, t - W24)
+        f["wajib_mean_pay_day_24m"] = _ratio(
+            sv.between("wajib_day", two_years_ago, now), sv.between("wajib", two_years_ago, now)
         )
         by_day, by_due = self.strained_
         # withdrawals in the last 12 months whose following due date has already passed
@@ -543,6 +555,7 @@ class RepaymentProfileBuilder:
         instalment = principal / tenor + principal * rate
         income = f["estimated_monthly_income"]
         f["instalment_to_income"] = _ratio(instalment, income, cap=20.0)
+        f["instalment_to_sembako_spend"] = _ratio(instalment, f["sembako_spend_12m"], cap=20.0)
         f["debt_service_to_income"] = _ratio(
             instalment + f["existing_debt_service"], income, cap=20.0
         )

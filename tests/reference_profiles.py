@@ -304,6 +304,15 @@ def character(ledger: ReferenceLedger, member: dict[str, Any], t: int, f: dict[s
         and t - 365 <= s["date"] < t
     ]
     f["wajib_mean_pay_day_12m"] = sum(pay_days) / len(pay_days) if pay_days else NAN
+    pay_days_24 = [
+        day_of_month(s["date"])
+        for s in ledger.savings
+        if s["member_id"] == member["member_id"]
+        and s["kind"] == "wajib"
+        and s["direction"] == "deposit"
+        and t - 730 <= s["date"] < t
+    ]
+    f["wajib_mean_pay_day_24m"] = sum(pay_days_24) / len(pay_days_24) if pay_days_24 else NAN
 
     owed = 0
     for p in range(join_month + 1, mt):
@@ -366,6 +375,16 @@ def capacity_monthly(ledger: ReferenceLedger, member: dict[str, Any], t: int, f:
         ledger.store_purchases, member, window(6), only=lambda r: r["payment"] == "credit"
     )
     f["sembako_credit_share_6m"] = divide(sum(credit6.values()), sum(spend6.values()))
+    spend12 = monthly_totals(ledger.store_purchases, member, window(12))
+    f["sembako_spend_12m"] = divide(sum(spend12.values()), len(window(12)))
+    months24 = set(window(24))
+    purchases24 = [
+        r
+        for r in ledger.store_purchases
+        if r["member_id"] == member["member_id"] and month_of_day(r["date"]) in months24
+    ]
+    on_credit24 = sum(1 for r in purchases24 if r["payment"] == "credit")
+    f["sembako_credit_share_24m"] = divide(on_credit24, len(purchases24))
 
 
 def sukarela_balance_before(ledger: ReferenceLedger, member_id: str, day: int) -> float:
@@ -440,6 +459,7 @@ def instalment_capacity(
     income = f["estimated_monthly_income"]
     proposed = proposed_instalment(principal, tenor, rate)
     f["instalment_to_income"] = capped_ratio(proposed, income)
+    f["instalment_to_sembako_spend"] = capped_ratio(proposed, f["sembako_spend_12m"])
     f["debt_service_to_income"] = capped_ratio(proposed + existing, income)
 
 

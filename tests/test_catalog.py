@@ -26,7 +26,7 @@ from features.generator.simulate import TRUE_DRIVERS
 def test_catalog_size_and_unique_names() -> None:
     names = feature_names()
     assert 40 <= len(CATALOG) <= 80
-    assert len(names) == len(CATALOG) == 49
+    assert len(names) == len(CATALOG) == 53
     assert len(set(names)) == len(names)
 
 
