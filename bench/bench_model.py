@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_model.py [--sizes 100k,1M] [--max-rounds 500] [--parts demo,train,score]
 
-1. Demo data (34 cooperatives x 500 members x 36 months, seed 42): test-period AUC as a
+1. Demo data (the demo: 34 cooperatives x 1,500 members x 36 months, seed 42): test-period AUC as a
    share of the oracle's AUC on the same loans (the oracle is read here, never by models),
    and calibration error; both logged to the run in a bench MLflow store.
 2. Training time and peak memory at 100k and 1M applications (the demo's labelled rows
@@ -22,10 +22,12 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from features.generator.oracle_comparison import compare_with_oracle  # noqa: E402
-from features.generator.run import GeneratorConfig, generate_ledger  # noqa: E402
+from features.generator.run import DEMO_CONFIG, generate_ledger  # noqa: E402
 from features.ledger.store import Ledger  # noqa: E402
 from features.pipeline import build_features, read_training  # noqa: E402
 from models.training import AMANAH_TARGET, AMANAH_TIME, catalog_spec, train_model  # noqa: E402
@@ -50,10 +52,16 @@ def peak_mib() -> float:
 
 
 def demo_features() -> Path:
+    """The demo ledger and its features, generated once; a stamp names the configuration
+    so a changed demo is regenerated rather than read from an old run."""
     ledger = DATA / "demo"
     features = DATA / "demo-features"
-    if not (ledger / "ledger.json").is_file():
-        generate_ledger(ledger, GeneratorConfig(34, 500, 36, "2023-06", 42))
+    stamp = DATA / "demo-config.json"
+    wanted = json.dumps(asdict(DEMO_CONFIG))
+    if not stamp.is_file() or stamp.read_text() != wanted:
+        shutil.rmtree(features, ignore_errors=True)
+        generate_ledger(ledger, DEMO_CONFIG)
+        stamp.write_text(wanted)
     if not (features / "features.json").is_file():
         build_features(ledger, features, Ledger(ledger).as_of)
     return features

@@ -67,8 +67,13 @@ def fit_lightgbm(
 
     Categorical columns are pandas categories with the same categories in both frames.
     """
-    train = lgb.Dataset(X_train, y_train, free_raw_data=False)
-    valid = lgb.Dataset(X_valid, y_valid, reference=train, free_raw_data=False)
+    # one Dataset for every candidate: without this, LightGBM drops the features the first
+    # candidate's min_data_in_leaf cannot split and every later candidate inherits that
+    dataset_params = {"feature_pre_filter": False}
+    train = lgb.Dataset(X_train, y_train, params=dataset_params, free_raw_data=False)
+    valid = lgb.Dataset(
+        X_valid, y_valid, reference=train, params=dataset_params, free_raw_data=False
+    )
     best: SearchResult | None = None
     trials = []
     for candidate in search_space:

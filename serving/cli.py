@@ -12,7 +12,12 @@ from rich.console import Console
 from rich.table import Table
 
 from features.catalog import feature_names
-from features.generator.run import GeneratorConfig, GeneratorConfigError, generate_ledger
+from features.generator.run import (
+    DEMO_CONFIG,
+    GeneratorConfig,
+    GeneratorConfigError,
+    generate_ledger,
+)
 from features.ledger.enums import CoopProfile
 from features.ledger.exporter import ExportError, export_ledger
 from features.ledger.importer import LedgerImportError, import_ledger
@@ -104,14 +109,25 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Where the demo ledger goes.")] = Path(
         "data/demo"
     ),
-    cooperatives: Annotated[int, typer.Option(help="Number of cooperatives.")] = 34,
-    members_per_coop: Annotated[int, typer.Option(help="Members per cooperative.")] = 500,
+    cooperatives: Annotated[
+        int, typer.Option(help="Number of cooperatives.")
+    ] = DEMO_CONFIG.cooperatives,
+    members_per_coop: Annotated[
+        int, typer.Option(help="Members per cooperative.")
+    ] = DEMO_CONFIG.members_per_coop,
 ) -> None:
     """Generate the demo ledger, build profiles and the training table, train the PD model,
     register it in the embedded MLflow store and run the promotion gate."""
     from models.registry import promote as run_gate
 
-    generate(out=out, cooperatives=cooperatives, members_per_coop=members_per_coop)
+    generate(
+        out=out,
+        cooperatives=cooperatives,
+        members_per_coop=members_per_coop,
+        months=DEMO_CONFIG.months,
+        start=DEMO_CONFIG.start,
+        seed=DEMO_CONFIG.seed,
+    )
     ledger = Ledger(out)
     print_summary(summarise(ledger))
     features_out = out.with_name(out.name + "-features")
