@@ -1,6 +1,6 @@
 """Benchmark: the PD model on the demo data, training at scale, and scoring throughput.
 
-    .venv/bin/python bench/bench_model.py [--sizes 100k,1M] [--max-rounds 500] [--parts demo,train,score]
+    .venv/bin/python bench/bench_model.py [--sizes 100k,1M] [--max-rounds 500] [--parts demo,train,score,seeds]
 
 1. Demo data (the demo: 34 cooperatives x 1,500 members x 36 months, seed 42): test-period AUC as a
    share of the oracle's AUC on the same loans (the oracle is read here, never by models),
@@ -13,6 +13,9 @@
    `AmanahModel.predict_records` (one application as a record, the API's path) and
    `AmanahModel.predict` (DataFrames); peers: the bare booster on the same rows, and the
    MLflow pyfunc of the same model.
+
+4. Seeds (`--parts seeds`): the demo configuration at 500 and 1,500 members per cooperative,
+   seeds 42, 7 and 11: oracle share, rank correlation with the true PD, calibration error.
 
 Results go to bench/results/model.json.
 """
@@ -38,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from features.generator.oracle_comparison import compare_with_oracle  # noqa: E402
-from features.generator.run import DEMO_CONFIG, generate_ledger  # noqa: E402
+from features.generator.run import DEMO_CONFIG, generate_ledger, read_oracle  # noqa: E402
 from features.ledger.store import Ledger  # noqa: E402
 from features.pipeline import build_features, read_training  # noqa: E402
 from models.training import AMANAH_TARGET, AMANAH_TIME, catalog_spec, train_model  # noqa: E402
@@ -99,6 +102,43 @@ def run_demo(max_rounds: int) -> dict[str, Any]:
         "grades_monotone": result.report["grades_monotone"],
         "four_fifths": {k: v["four_fifths"]["ratio"] for k, v in result.report["fairness"].items()},
         "mlflow_run": logged["run_id"],
+    }
+
+
+SEEDS = (42, 7, 11)
+SWEEP_MEMBERS = (500, 1_500)
+
+
+def run_seed(arg: str) -> dict[str, Any]:
+    """One demo-shaped ledger (members per cooperative, seed): how stable the oracle share
+    and calibration are, and how closely the PD ranks loans like the true PD (Spearman on
+    the test loans, which uses every loan, not only the defaults)."""
+    from dataclasses import replace
+
+    from scipy.stats import spearmanr
+
+    members, seed = (int(x) for x in arg.split(":"))
+    ledger = DATA / f"sweep-{members}-{seed}"
+    features = DATA / f"sweep-{members}-{seed}-features"
+    if not (features / "features.json").is_file():
+        generate_ledger(ledger, replace(DEMO_CONFIG, members_per_coop=members, seed=seed))
+        build_features(ledger, features, Ledger(ledger).as_of)
+    result = train_model(read_training(features), catalog_spec(), AMANAH_TARGET, AMANAH_TIME)
+    test = result.test
+    versus = compare_with_oracle(
+        ledger, test["loan_id"], test[AMANAH_TARGET].to_numpy(), result.report["auc"]
+    )
+    assert versus is not None
+    truth = read_oracle(ledger).set_index("loan_id").loc[test["loan_id"], "true_pd_12m"]
+    rho = spearmanr(result.model.predict(test)["pd"].to_numpy(), truth.to_numpy()).statistic
+    return {
+        "members_per_coop": members,
+        "seed": seed,
+        "test_loans": len(test),
+        "test_defaults": int(test[AMANAH_TARGET].sum()),
+        "auc_share_of_oracle": versus["auc_share_of_oracle"],
+        "spearman_with_true_pd": float(rho),
+        "calibration_error": result.report["calibration_error"],
     }
 
 
@@ -221,6 +261,8 @@ def child(part: str, arg: str, max_rounds: int) -> None:
         result = run_train(arg, max_rounds)
     elif part == "train-dask":
         result = run_train_dask(arg, max_rounds)
+    elif part == "seed":
+        result = run_seed(arg)
     else:
         result = run_score()
     print(json.dumps(result, default=float))
@@ -238,7 +280,7 @@ def main() -> None:
     )
     parser.add_argument("--sizes", default="100k,1M")
     parser.add_argument("--max-rounds", type=int, default=500)
-    parser.add_argument("--parts", default="demo,train,score")
+    parser.add_argument("--parts", default="demo,train,score,seeds")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -259,6 +301,12 @@ def main() -> None:
     if "score" in parts:
         print("[score]", file=sys.stderr)
         results["score"] = spawn("score", "-", args.max_rounds)
+    if "seeds" in parts:
+        results["seeds"] = []
+        for members in SWEEP_MEMBERS:
+            for seed in SEEDS:
+                print(f"[seeds] {members} members per cooperative, seed {seed}", file=sys.stderr)
+                results["seeds"].append(spawn("seed", f"{members}:{seed}", args.max_rounds))
     d = results["demo"]
     print(f"Demo: test AUC {d['test_auc']:.3f} (WoE {d['woe_baseline_auc']:.3f}), oracle AUC {d['oracle_auc']:.3f}, "
           f"share {d['auc_share_of_oracle']:.1%}; calibration error {d['calibration_error']:.4f}; "
@@ -287,6 +335,16 @@ def main() -> None:
         f"| batch of 100,000 | {s['batch_amanah_rows_s']:,.0f} | {s['batch_booster_rows_s']:,.0f} | "
         f"{s['batch_pyfunc_rows_s']:,.0f} | {s['batch_amanah_rows_s'] / s['batch_pyfunc_rows_s']:.1f}x |"
     )
+    if "seeds" in results:
+        print(
+            "\n| members per cooperative | seed | test loans | test defaults | share of oracle AUC | Spearman with true PD | calibration error |"
+        )
+        print("|---:|---:|---:|---:|---:|---:|---:|")
+        for r in results["seeds"]:
+            print(
+                f"| {r['members_per_coop']:,} | {r['seed']} | {r['test_loans']:,} | {r['test_defaults']} | "
+                f"{r['auc_share_of_oracle']:.1%} | {r['spearman_with_true_pd']:.3f} | {r['calibration_error']:.4f} |"
+            )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2, default=float))
 

@@ -247,13 +247,18 @@ class RepaymentProfileBuilder:
         self.sales_ = _sum_at(
             shape, j_mem, _months(j_day) - self.base_month_, sa["amount"].to_numpy(float)
         )
-        p_month = _months(p_day) - self.base_month_
+        # purchases: amounts and counts per member x month, all from one flat index
+        p_flat = p_mem.astype(np.int64) * shape[1] + (_months(p_day) - self.base_month_)
+        size = shape[0] * shape[1]
         p_amount = pu["amount"].to_numpy(float)
-        self.spend_ = _sum_at(shape, p_mem, p_month, p_amount)
         on_credit = (pu["payment"] == PaymentMethod.CREDIT).to_numpy()
-        self.credit_spend_ = _sum_at(shape, p_mem, p_month, np.where(on_credit, p_amount, 0.0))
-        self.purchases_n_ = _sum_at(shape, p_mem, p_month, np.ones(len(p_month)))
-        self.credit_n_ = _sum_at(shape, p_mem, p_month, on_credit.astype(float))
+        self.spend_ = np.bincount(p_flat, p_amount, size).reshape(shape)
+        self.credit_spend_ = np.bincount(p_flat[on_credit], p_amount[on_credit], size).reshape(
+            shape
+        )
+        self.purchases_n_ = np.bincount(p_flat, minlength=size).reshape(shape).astype(float)
+        credit_n = np.bincount(p_flat[on_credit], minlength=size)
+        self.credit_n_ = credit_n.reshape(shape).astype(float)
         # earliest payment day of each wajib period
         wajib = (
             (sv["kind"] == SavingsKind.WAJIB).to_numpy()
