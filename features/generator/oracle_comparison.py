@@ -1,8 +1,8 @@
 """How close a trained model came to the generator's oracle, on the same test loans.
 
-Only generated ledgers have an oracle. It is read here, after training, to judge the model;
-nothing that trains or scores reads it (tested: the trained model is the same with and
-without the oracle folder).
+Only generated ledgers have an oracle. The training command calls this after training, to
+judge the model; nothing that trains or scores reads the oracle (tested: outside the
+generator, only the command line may import this one function).
 """
 
 from __future__ import annotations
