@@ -30,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +40,12 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from features.generator.oracle_comparison import compare_with_oracle  # noqa: E402
-from features.generator.run import DEMO_CONFIG, generate_ledger, read_oracle  # noqa: E402
+from features.generator.oracle_comparison import (  # noqa: E402
+    compare_with_oracle,
+    share_of_oracle,
+    true_pd,
+)
+from features.generator.run import DEMO_CONFIG, GeneratorConfig, generate_ledger  # noqa: E402
 from features.ledger.store import Ledger  # noqa: E402
 from features.pipeline import build_features, read_training  # noqa: E402
 from models.training import AMANAH_TARGET, AMANAH_TIME, catalog_spec, train_model  # noqa: E402
@@ -54,33 +58,35 @@ def peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def demo_features() -> Path:
-    """The demo ledger and its features, generated once; a stamp names the configuration
-    so a changed demo is regenerated rather than read from an old run."""
-    ledger = DATA / "demo"
-    features = DATA / "demo-features"
-    stamp = DATA / "demo-config.json"
-    wanted = json.dumps(asdict(DEMO_CONFIG))
-    if not stamp.is_file() or stamp.read_text() != wanted:
+def ledger_and_features(config: GeneratorConfig) -> tuple[Path, Path]:
+    """A generated ledger and its features, built once per configuration (the folder is
+    named by it, so a changed demo is regenerated, and the seed sweep reuses the demo's)."""
+    c = config
+    name = f"{c.cooperatives}x{c.members_per_coop}x{c.months}-{c.start}-seed{c.seed}"
+    ledger, features = DATA / name, DATA / f"{name}-features"
+    if not (ledger / "ledger.json").is_file():
         shutil.rmtree(features, ignore_errors=True)
-        generate_ledger(ledger, DEMO_CONFIG)
-        stamp.write_text(wanted)
+        generate_ledger(ledger, config)
     if not (features / "features.json").is_file():
         build_features(ledger, features, Ledger(ledger).as_of)
-    return features
+    return ledger, features
+
+
+def demo_features() -> Path:
+    return ledger_and_features(DEMO_CONFIG)[1]
 
 
 def run_demo(max_rounds: int) -> dict[str, Any]:
     from models.registry import log_training
 
-    features = demo_features()
+    ledger, features = ledger_and_features(DEMO_CONFIG)
     frame = read_training(features)
     began = time.perf_counter()
     result = train_model(frame, catalog_spec(), AMANAH_TARGET, AMANAH_TIME, max_rounds=max_rounds)
     seconds = time.perf_counter() - began
     test = result.test
     versus = compare_with_oracle(
-        DATA / "demo", test["loan_id"], test[AMANAH_TARGET].to_numpy(), result.report["auc"]
+        ledger, test["loan_id"], test[AMANAH_TARGET].to_numpy(), result.report["auc"]
     )
     assert versus is not None, "the demo ledger has an oracle"
     result.report["oracle"] = versus
@@ -113,24 +119,18 @@ def run_seed(arg: str) -> dict[str, Any]:
     """One demo-shaped ledger (members per cooperative, seed): how stable the oracle share
     and calibration are, and how closely the PD ranks loans like the true PD (Spearman on
     the test loans, which uses every loan, not only the defaults)."""
-    from dataclasses import replace
-
     from scipy.stats import spearmanr
 
     members, seed = (int(x) for x in arg.split(":"))
-    ledger = DATA / f"sweep-{members}-{seed}"
-    features = DATA / f"sweep-{members}-{seed}-features"
-    if not (features / "features.json").is_file():
-        generate_ledger(ledger, replace(DEMO_CONFIG, members_per_coop=members, seed=seed))
-        build_features(ledger, features, Ledger(ledger).as_of)
+    ledger, features = ledger_and_features(
+        replace(DEMO_CONFIG, members_per_coop=members, seed=seed)
+    )
     result = train_model(read_training(features), catalog_spec(), AMANAH_TARGET, AMANAH_TIME)
     test = result.test
-    versus = compare_with_oracle(
-        ledger, test["loan_id"], test[AMANAH_TARGET].to_numpy(), result.report["auc"]
-    )
-    assert versus is not None
-    truth = read_oracle(ledger).set_index("loan_id").loc[test["loan_id"], "true_pd_12m"]
-    rho = spearmanr(result.model.predict(test)["pd"].to_numpy(), truth.to_numpy()).statistic
+    truth = true_pd(ledger, test["loan_id"])
+    assert truth is not None, "a generated ledger has an oracle"
+    versus = share_of_oracle(test[AMANAH_TARGET].to_numpy(), truth, result.report["auc"])
+    rho = spearmanr(result.model.predict(test)["pd"].to_numpy(), truth).statistic
     return {
         "members_per_coop": members,
         "seed": seed,

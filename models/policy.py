@@ -37,6 +37,7 @@ import pandas as pd
 from features.catalog import Lang
 from features.ledger.parsing import format_rupiah
 from models.grades import GRADE_LABELS, GRADES
+from models.stored_fields import exact_field_names
 
 __all__ = [
     "DECISIONS",
@@ -434,14 +435,7 @@ class DecisionPolicy:
     def from_dict(cls, data: Mapping[str, Any]) -> DecisionPolicy:
         """Rebuild a policy from :meth:`to_dict` output. Every field is required, so a
         stored policy never silently takes a newer default."""
-        names = [f.name for f in fields(cls)]
-        unknown = sorted(set(data) - set(names))
-        missing = [n for n in names if n not in data]
-        if unknown or missing:
-            raise ValueError(
-                f"DecisionPolicy.from_dict needs exactly the keys {names}; "
-                f"missing {missing}, unknown {unknown}."
-            )
+        exact_field_names(cls, data)
         return cls(
             version=str(data["version"]),
             approve_grades=tuple(str(g) for g in data["approve_grades"]),

@@ -24,9 +24,9 @@ from mlflow.pyfunc.model import PythonModel, PythonModelContext
 from features.catalog import CATALOG
 from features.settings import get_settings
 from models.artifact import AmanahModel
-from models.metrics import auc, calibration_error, four_fifths, psi
+from models.metrics import auc, calibration_error, psi
 from models.plots import write_plots
-from models.training import FAIRNESS, TrainingResult, write_report
+from models.training import TrainingResult, approval_ratios, write_report
 
 MODEL_NAME = "amanah-pd"
 EXPERIMENT = "amanah"
@@ -220,16 +220,11 @@ def promote(
     checks: dict[str, bool] = {
         "calibration": figures["challenger_calibration_error"] <= gate.max_calibration_error
     }
-    approved = (new_scored["decision"] == "approve").to_numpy()
-    for column in FAIRNESS:
-        if column in test.columns:
-            ff = four_fifths(approved, test[column].astype("str").to_numpy())
-            figures[f"four_fifths_{column}"] = ff["ratio"]
-            not_declined = (new_scored["decision"] != "decline").to_numpy()
-            figures[f"not_declined_ratio_{column}"] = four_fifths(
-                not_declined, test[column].astype("str").to_numpy()
-            )["ratio"]
-            checks[f"four_fifths_{column}"] = bool(ff["ratio"] >= gate.min_four_fifths)
+    for column, fair in approval_ratios(new_scored["decision"], test).items():
+        ratio = fair["four_fifths"]["ratio"]
+        figures[f"four_fifths_{column}"] = ratio
+        figures[f"not_declined_ratio_{column}"] = fair["four_fifths_not_declined"]["ratio"]
+        checks[f"four_fifths_{column}"] = bool(ratio >= gate.min_four_fifths)
     if champion is not None:
         old = load(f"models:/{MODEL_NAME}/{champion.version}", uri)
         old_scored = old.predict(test)

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from numpy.typing import ArrayLike
+
+from models.stored_fields import exact_field_names
 
 __all__ = ["PD_FLOOR", "ScoreScale"]
 
@@ -109,12 +111,4 @@ class ScoreScale:
     def from_dict(cls, data: Mapping[str, Any]) -> ScoreScale:
         """Rebuild a scale from :meth:`to_dict` output. Every field is required, so an
         artifact can never silently fall back to a default scale."""
-        names = [f.name for f in fields(cls)]
-        unknown = sorted(set(data) - set(names))
-        missing = [n for n in names if n not in data]
-        if unknown or missing:
-            raise ValueError(
-                f"ScoreScale.from_dict needs exactly the keys {names}; "
-                f"missing {missing}, unknown {unknown}."
-            )
-        return cls(**{n: float(data[n]) for n in names})
+        return cls(**{n: float(data[n]) for n in exact_field_names(cls, data)})

@@ -259,20 +259,28 @@ def evaluate(
         report["auc_woe_baseline"] = auc(y, baseline.predict_proba(test[baseline.features_]))
     if train_pd is not None:
         report["psi_score_train_vs_test"] = psi(model.scale.score(train_pd), model.scale.score(pd_))
-    approved = (scored["decision"] == "approve").to_numpy()
-    declined = (scored["decision"] == "decline").to_numpy()
-    fairness = {}
+    fairness = approval_ratios(scored["decision"], test)
+    for column, figures in fairness.items():
+        groups = test[column].astype("str").to_numpy()
+        figures["calibration"] = calibration_by_group(y, pd_, groups).to_dict(orient="records")
+    report["fairness"] = fairness
+    return report
+
+
+def approval_ratios(decision: pd.Series, test: pd.DataFrame) -> dict[str, dict[str, Any]]:
+    """Per fairness column present: the four-fifths screen on approvals, and for context the
+    same ratio on "not declined" (a referral goes to an officer, not a decline)."""
+    approved = (decision == "approve").to_numpy()
+    not_declined = (decision != "decline").to_numpy()
+    out: dict[str, dict[str, Any]] = {}
     for column in FAIRNESS:
         if column in test.columns:
             groups = test[column].astype("str").to_numpy()
-            fairness[column] = {
+            out[column] = {
                 "four_fifths": four_fifths(approved, groups),
-                # for context, not the screen: a referral goes to an officer, not a decline
-                "four_fifths_not_declined": four_fifths(~declined, groups),
-                "calibration": calibration_by_group(y, pd_, groups).to_dict(orient="records"),
+                "four_fifths_not_declined": four_fifths(not_declined, groups),
             }
-    report["fairness"] = fairness
-    return report
+    return out
 
 
 def write_report(report: dict[str, Any], path: Path) -> None:

@@ -295,24 +295,16 @@ def character(ledger: ReferenceLedger, member: dict[str, Any], t: int, f: dict[s
             run = 0
     f["longest_wajib_streak_24m"] = float(longest)
 
-    pay_days = [
-        day_of_month(s["date"])
-        for s in ledger.savings
-        if s["member_id"] == member["member_id"]
-        and s["kind"] == "wajib"
-        and s["direction"] == "deposit"
-        and t - 365 <= s["date"] < t
-    ]
-    f["wajib_mean_pay_day_12m"] = sum(pay_days) / len(pay_days) if pay_days else NAN
-    pay_days_24 = [
-        day_of_month(s["date"])
-        for s in ledger.savings
-        if s["member_id"] == member["member_id"]
-        and s["kind"] == "wajib"
-        and s["direction"] == "deposit"
-        and t - 730 <= s["date"] < t
-    ]
-    f["wajib_mean_pay_day_24m"] = sum(pay_days_24) / len(pay_days_24) if pay_days_24 else NAN
+    for days, name in ((365, "wajib_mean_pay_day_12m"), (730, "wajib_mean_pay_day_24m")):
+        pay_days = [
+            day_of_month(s["date"])
+            for s in ledger.savings
+            if s["member_id"] == member["member_id"]
+            and s["kind"] == "wajib"
+            and s["direction"] == "deposit"
+            and t - days <= s["date"] < t
+        ]
+        f[name] = sum(pay_days) / len(pay_days) if pay_days else NAN
 
     owed = 0
     for p in range(join_month + 1, mt):
