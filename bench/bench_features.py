@@ -46,7 +46,6 @@ MEMBERS = 2000
 SIZES = {"1M": 3, "10M": 27, "50M": 132}  # cooperatives
 WINDOWS = (91, 183, 365)
 KINDS = ("savings", "purchases", "sales", "repayments")
-AS_OF = "2026-06-01"
 
 
 def peak_mib() -> float:
@@ -69,7 +68,7 @@ def ledger_rows(path: Path) -> int:
 def run_local(size: str) -> dict[str, Any]:
     path = ledger_for(size)
     began = time.perf_counter()
-    report = build_features(path, DATA / size / "local", pd.Timestamp(AS_OF), force=True)
+    report = build_features(path, DATA / size / "local", Ledger(path).as_of, force=True)
     seconds = time.perf_counter() - began
     assert not report.failed, report.failed
     # workers are forkserver children, not this process's: each partition reports its own
@@ -93,7 +92,7 @@ def run_dask(size: str) -> dict[str, Any]:
     ):
         began = time.perf_counter()
         report = build_features(
-            path, DATA / size / "dask", pd.Timestamp(AS_OF), engine="dask",
+            path, DATA / size / "dask", Ledger(path).as_of, engine="dask",
             scheduler=cluster.scheduler_address, force=True,
         )  # fmt: skip
         seconds = time.perf_counter() - began

@@ -6,12 +6,15 @@ code and write the same files. The local engine runs partitions in worker proces
 forkserver pool, so workers never inherit a parent's threads) because the pandas part of the
 work holds the GIL: two threads ran 1.35x one thread, two processes 1.8x. A partition that
 fails is reported with its reason and the others finish; a rerun builds only the partitions
-whose outputs are missing.
+whose outputs are missing. A rerun with another as-of day (or from another ledger) rebuilds
+every partition: the manifest always tells the truth about the files. Profiles can only be
+built as of a day inside the ledger's history (`as_of_range`).
 
 Output layout::
 
     OUT/training/<cooperative_id>.parquet   one row per loan application, features + labels
-    OUT/profiles/<cooperative_id>.parquet   one row per member as of --as-of
+    OUT/profiles/<cooperative_id>.parquet   one row per member as of --as-of (default: the
+                                            ledger's as-of day)
     OUT/profiles.sqlite                     member_id -> (cooperative, row), constant-time lookup
     OUT/features.json                       ledger path, as-of dates, catalog, partitions, failures
 """
@@ -47,14 +50,17 @@ from features.profile_builder import (
     ProfileRequests,
     RepaymentProfileBuilder,
 )
+from features.profile_store import INDEX, MANIFEST, PROFILE_ROW_GROUP, PROFILES, ProfileStore
 
 Engine = Literal["local", "dask"]
-TRAINING, PROFILES = "training", "profiles"
-INDEX, MANIFEST = "profiles.sqlite", "features.json"
-PROFILE_ROW_GROUP = 256
+TRAINING = "training"
 FAIRNESS_COLUMNS = ("gender", "cooperative_profile")
 _DIED = "worker process died (out of memory or killed)"
 LABELS = ("default_12m", *(f"dpd{d}_12m" for d in EARLY_WARNING_DPD))
+
+
+class AsOfOutOfRangeError(ValueError):
+    """Profiles asked for as of a day outside the ledger's history; names the valid range."""
 
 
 @dataclass
@@ -64,6 +70,9 @@ class BuildReport:
     failed: dict[str, str] = field(default_factory=dict)
     ledger_rows: int = 0
     seconds: float = 0.0
+    as_of: pd.Timestamp | None = None
+    # why every partition was rebuilt without --force (another as-of day or ledger)
+    rebuilt_because: str | None = None
 
 
 def training_table(
@@ -152,10 +161,70 @@ def _done(out: Path, cooperative_id: str) -> bool:
     return all((out / d / f"{cooperative_id}.parquet").is_file() for d in (PROFILES, TRAINING))
 
 
+def as_of_range(ledger: Ledger) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and last day profiles can be built as of (both included).
+
+    Last: the ledger's as-of day. Every event is dated before it, so a profile as of a later
+    day would read the days in between as a time without savings, sales or payments, and an
+    instalment due then as missed. First: the day after the first member joined (no event
+    precedes joining; import quarantines such records): as of that day or earlier every
+    profile is empty. Both are refused rather than warned about: a profile store is read
+    by serving without anyone reading the build's warnings.
+    """
+    joined = ledger.read("members", columns=["join_date"])["join_date"]
+    first = (
+        pd.Timestamp(joined.min()) + pd.Timedelta(days=1) if joined.notna().any() else ledger.as_of
+    )
+    return first.normalize(), ledger.as_of.normalize()
+
+
+def _check_as_of(ledger: Ledger, as_of: pd.Timestamp) -> None:
+    first, last = as_of_range(ledger)
+    if not first <= as_of <= last:
+        side = (
+            "after the ledger's as-of day (its last recorded events are the day before; "
+            "a profile as of a later day would read the future as empty)"
+            if as_of > last
+            else "before the ledger's history (as of then no member had joined yet)"
+        )
+        raise AsOfOutOfRangeError(
+            f"--as-of {as_of.date().isoformat()} is {side}; profiles of {ledger.root} can be "
+            f"built as of {first.date().isoformat()} to {last.date().isoformat()}"
+        )
+
+
+def _identity(ledger: Ledger, as_of: pd.Timestamp) -> dict[str, str]:
+    """What a built features folder must agree with for its partitions to be reused."""
+    return {
+        "ledger": str(ledger.root.resolve()),
+        "ledger_as_of": ledger.as_of.date().isoformat(),
+        "profiles_as_of": as_of.date().isoformat(),
+    }
+
+
+def _stale_because(out: Path, wanted: dict[str, str]) -> str | None:
+    """Why the partitions already in `out` cannot be reused, or None if they can."""
+    existing = [p for d in (PROFILES, TRAINING) for p in (out / d).glob("*.parquet")]
+    if not existing:
+        return None
+    manifest = out / MANIFEST
+    recorded = json.loads(manifest.read_text(encoding="utf-8")) if manifest.is_file() else {}
+    if not recorded:
+        return f"{MANIFEST} is missing, so the as-of day of the partitions there is unknown"
+    for key, what in (
+        ("profiles_as_of", "profiles were as of"),
+        ("ledger", "they came from ledger"),
+        ("ledger_as_of", "their ledger was as of"),
+    ):
+        if recorded.get(key) != wanted[key]:
+            return f"{what} {recorded.get(key)}, now {wanted[key]}"
+    return None
+
+
 def build_features(
     ledger_dir: Path,
     out: Path,
-    as_of: pd.Timestamp,
+    as_of: pd.Timestamp | None = None,
     engine: Engine = "local",
     workers: int = 2,
     scheduler: str | None = None,
@@ -164,12 +233,30 @@ def build_features(
 ) -> BuildReport:
     """Build every partition not yet built (all with `force`), then the lookup index.
 
-    With `workers` > 1 the local engine starts worker processes: a script calling this must
-    do so under `if __name__ == "__main__":`, as for Dask's local cluster.
+    Profiles are as of `as_of`, by default the ledger's as-of day; a day outside the
+    ledger's history (`as_of_range`) raises `AsOfOutOfRangeError` before anything is
+    written. Partitions built as of another day, or from another ledger, are deleted and
+    rebuilt (`BuildReport.rebuilt_because` says why), so the manifest's `profiles_as_of`
+    is true of every file. With `workers` > 1 the local engine starts worker processes: a
+    script calling this must do so under `if __name__ == "__main__":`, as for Dask's local
+    cluster.
     """
     began = time.perf_counter()
     ledger = Ledger(ledger_dir)
-    report = BuildReport()
+    as_of = (ledger.as_of if as_of is None else pd.Timestamp(as_of)).normalize()
+    _check_as_of(ledger, as_of)
+    report = BuildReport(as_of=as_of)
+    wanted = _identity(ledger, as_of)
+    report.rebuilt_because = _stale_because(out, wanted)
+    if report.rebuilt_because is not None:
+        # gone before the new manifest is written: a failed or interrupted rebuild leaves
+        # missing partitions (rebuilt by a rerun), never old ones under the new as-of day
+        (out / INDEX).unlink(missing_ok=True)
+        for d in (TRAINING, PROFILES):  # training first: its file marks a partition done
+            for p in (out / d).glob("*.parquet"):
+                p.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    _write_manifest(out, ledger, as_of, report)
     todo = []
     for coop in ledger.cooperative_ids():
         if not force and _done(out, coop):
@@ -320,37 +407,22 @@ def write_index(out: Path) -> int:
 
 
 def fetch_profile(out: Path, member_id: str) -> dict[str, Any] | None:
-    """One member's current profile: a primary-key lookup, then one row group read."""
-    db = sqlite3.connect(f"file:{out / INDEX}?mode=ro", uri=True)
-    try:
-        found = db.execute(
-            "SELECT cooperative_id, row FROM profiles WHERE member_id = ?", (member_id,)
-        ).fetchone()
-    finally:
-        db.close()
-    if found is None:
-        return None
-    coop, row = found
-    group = pq.ParquetFile(out / PROFILES / f"{coop}.parquet").read_row_group(
-        row // PROFILE_ROW_GROUP
-    )
-    record = group.slice(row % PROFILE_ROW_GROUP, 1).to_pylist()[0]
-    record["as_of"] = str(pd.Timestamp(record["as_of"]).date())
-    return {k: (None if isinstance(v, float) and v != v else v) for k, v in record.items()}
+    """One member's current profile: `ProfileStore(out).fetch(member_id)`."""
+    return ProfileStore(out).fetch(member_id)
 
 
 def _write_manifest(out: Path, ledger: Ledger, as_of: pd.Timestamp, report: BuildReport) -> None:
     built = sorted(p.stem for p in (out / TRAINING).glob("*.parquet"))
     manifest = {
-        "ledger": str(ledger.root.resolve()),
-        "ledger_as_of": ledger.as_of.date().isoformat(),
-        "profiles_as_of": as_of.date().isoformat(),
+        **_identity(ledger, as_of),
         "features": feature_names(),
         "labels": list(LABELS),
         "partitions": built,
         "failed": report.failed,
     }
-    (out / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    tmp = out / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    os.replace(tmp, out / MANIFEST)
 
 
 def source_ledger(out: Path) -> Path | None:

@@ -24,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from features.application import request_features
 from features.catalog import categorical_names, feature_names
 from features.labels import DEFAULT_DPD
 from features.ledger.enums import Direction, PaymentMethod, SavingsKind
@@ -376,14 +377,21 @@ class RepaymentProfileBuilder:
         self._history(mem, t, f)
         self._monthly(mem, t, f)
         self._savings(mem, t, f)
-        self._instalments(mem, t, req, f)
+        self._instalments(mem, t, f)
         self._social(mem, t, f)
-        f["application_month"] = req["as_of"].dt.month.astype("str").to_numpy()
-        f["loan_amount"] = req["principal"].to_numpy(float)
-        f["tenor_months"] = req["tenor_months"].to_numpy(float)
-        f["flat_monthly_rate"] = req["flat_monthly_rate"].to_numpy(float)
-        f["loan_purpose"] = req["purpose"].to_numpy(dtype=object)
-        f["loan_product"] = req["product"].to_numpy(dtype=object)
+        # the loan applied for (missing for current profiles): computed in one place, the
+        # one serving uses too; the application month is the month of T
+        f.update(
+            request_features(
+                f,
+                req["principal"].to_numpy(float),
+                req["tenor_months"].to_numpy(float),
+                req["flat_monthly_rate"].to_numpy(float),
+                req["purpose"].to_numpy(dtype=object),
+                req["product"].to_numpy(dtype=object),
+                req["as_of"].to_numpy(),
+            )
+        )
         f["business_sector"] = self.sector_[mem]
         names = feature_names()
         missing = set(names) - set(f)
@@ -502,7 +510,7 @@ class RepaymentProfileBuilder:
             "n", by_day.positions(mem, np.zeros_like(t)), by_day.positions(mem, t - W12)
         )
 
-    def _instalments(self, mem: Array, t: Array, req: pd.DataFrame, f: dict[str, Array]) -> None:
+    def _instalments(self, mem: Array, t: Array, f: dict[str, Array]) -> None:
         n = len(mem)
         # pair each request with its member's instalments (one join, no loop)
         lo = np.searchsorted(self.inst_member_sorted_, mem, "left")
@@ -554,16 +562,6 @@ class RepaymentProfileBuilder:
         f["has_prior_loan"] = (per_request(disbursed_before) > 0).astype(float)
         upcoming = disbursed_before & (due >= tr) & (due < tr + 30) & (cover >= tr)
         f["existing_debt_service"] = per_request(upcoming, self.inst_amount_[i])
-        principal = req["principal"].to_numpy(float)
-        tenor = req["tenor_months"].to_numpy(float)
-        rate = req["flat_monthly_rate"].to_numpy(float)
-        instalment = principal / tenor + principal * rate
-        income = f["estimated_monthly_income"]
-        f["instalment_to_income"] = _ratio(instalment, income, cap=20.0)
-        f["instalment_to_sembako_spend"] = _ratio(instalment, f["sembako_spend_12m"], cap=20.0)
-        f["debt_service_to_income"] = _ratio(
-            instalment + f["existing_debt_service"], income, cap=20.0
-        )
 
     def _social(self, mem: Array, t: Array, f: dict[str, Array]) -> None:
         g = self.group_[mem]

@@ -1,5 +1,6 @@
-"""The one model artifact: booster, calibrator, score scale, grade bands, policy and the
-feature list with its categories, loaded together; `predict` only computes.
+"""The one model artifact: booster, input encoding, calibrator, score scale, grade bands,
+policy, the catalog the model was trained with and its reference applicant, loaded
+together; `predict` only computes (PD, score, grade, decision and reasons).
 
 Saved as plain files (LightGBM text model + JSON), never pickle, so an artifact can be read
 by any version of this code that knows the format.
@@ -11,124 +12,85 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from features.catalog import Feature, Lang, catalog_from_records, catalog_records
+from models.attribution import BaselineShapley
 from models.calibration import PDCalibrator
 from models.grades import GradeBands
+from models.model_input import InputError, ModelInput, number
 from models.policy import RUPIAH_COLUMNS, TERM_COLUMNS, DecisionPolicy, decisions_frame
+from models.reasons import ReasonWriter
+from models.reference import reference_matrix_row
 from models.scaling import ScoreScale
 
-FORMAT_VERSION = 1
+__all__ = ["FORMAT_VERSION", "AmanahModel", "InputError"]
+
+FORMAT_VERSION = 2  # 2: the catalog and the reference applicant travel with the model
 # a table without the loan terms is decided by grade alone; without a history length
 # nobody is treated as a thin file
 _ABSENT = {c: np.inf if c == "months_of_history" else np.nan for c in TERM_COLUMNS}
-_FEW_ROWS = 8
-
-
-def _missing(value: object) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and value != value)
-
-
-def _number(value: object, name: str, row: int) -> float:
-    """A record's value as a float, NaN when missing; an error naming the row otherwise."""
-    if _missing(value):
-        return np.nan
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InputError(f"row {row}: feature {name!r} must be numeric, got {value!r}") from None
-
-
-class InputError(ValueError):
-    """The rows to score do not carry what the model needs; the message names it."""
 
 
 @dataclass
 class AmanahModel:
+    """Booster, input encoding, calibrator, scale, grades, policy, the catalog it was trained
+    with and the reference applicant its reasons are measured against.
+
+    Built complete: the attribution and the reason writer are made from these parts once.
+    """
+
     booster: lgb.Booster
-    features: list[str]
-    categories: dict[str, list[str]]
+    inputs: ModelInput
     calibrator: PDCalibrator
     scale: ScoreScale
     grades: GradeBands
     policy: DecisionPolicy
+    catalog: tuple[Feature, ...]
+    reference: dict[str, float | str | None]
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.reference) ^ set(self.inputs.features))
+        if unknown:
+            raise ValueError(
+                f"the reference applicant must hold exactly the model's features; differs on "
+                f"{', '.join(unknown)}"
+            )
+        self.explainer = BaselineShapley(
+            self.booster,
+            reference_matrix_row(self.reference, self.inputs.features, self.inputs.categories),
+        )
+        self.reasons = ReasonWriter(
+            self.catalog, self.inputs.features, self.inputs.categories, self.scale.factor
+        )
+
+    @property
+    def features(self) -> list[str]:
+        return self.inputs.features
+
+    @property
+    def categories(self) -> dict[str, list[str]]:
+        return self.inputs.categories
 
     # ------------------------------------------------------------------ scoring
     def prepare(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """The model's input columns with the training dtypes (categories fixed at training;
-        an unseen category becomes missing, which LightGBM treats as its own branch)."""
-        missing = [c for c in self.features if c not in frame.columns]
-        if missing:
-            raise InputError(f"missing feature columns: {', '.join(missing)}")
-        X = pd.DataFrame(index=frame.index)
-        for c in self.features:
-            if c in self.categories:
-                text = frame[c].astype("str")
-                known = frame[c].notna() & text.isin(self.categories[c])
-                X[c] = pd.Categorical(text.where(known), categories=self.categories[c])
-            else:
-                try:
-                    X[c] = pd.to_numeric(frame[c]).astype(float)
-                except (TypeError, ValueError) as exc:
-                    raise InputError(f"feature {c!r} must be numeric: {exc}") from exc
-        return X
+        return self.inputs.prepare(frame)
 
     def matrix(self, frame: pd.DataFrame) -> np.ndarray:
-        """The model's inputs as one float matrix in feature order, categories as their
-        training codes (NaN when missing or unseen), exactly what `prepare` gives LightGBM.
-
-        Scoring goes through this, not `prepare`: building a categorical DataFrame column by
-        column cost more than the booster itself. A few rows go through the records path,
-        where pandas' per-call overhead would dominate.
-        """
-        missing = [c for c in self.features if c not in frame.columns]
-        if missing:
-            raise InputError(f"missing feature columns: {', '.join(missing)}")
-        if len(frame) <= _FEW_ROWS:
-            records = cast(list[dict[str, Any]], frame[self.features].to_dict("records"))
-            return self.matrix_from_records(records)
-        X = np.empty((len(frame), len(self.features)))
-        numeric = [self.features[j] for j in self._numeric_at]
-        try:
-            X[:, self._numeric_at] = frame[numeric].to_numpy(dtype=float, na_value=np.nan)
-        except (TypeError, ValueError):
-            X[:, self._numeric_at] = self.prepare(frame)[numeric].to_numpy(dtype=float)
-        for j in self._categorical_at:
-            column = frame[self.features[j]]
-            codes = self._category_index[self.features[j]].get_indexer(
-                pd.Index(column.astype("str").to_numpy(), dtype="str")
-            )
-            X[:, j] = np.where((codes < 0) | column.isna().to_numpy(), np.nan, codes)
-        return X
+        return self.inputs.matrix(frame)
 
     def matrix_from_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """`matrix` for plain records (an API body): no pandas on the way to the booster."""
-        X = np.full((len(records), len(self.features)), np.nan)
-        for i, record in enumerate(records):
-            for j, name in enumerate(self.features):
-                try:
-                    value = record[name]
-                except KeyError:
-                    raise InputError(f"row {i}: missing feature {name!r}") from None
-                codes = self._category_code.get(name)
-                if codes is None:
-                    X[i, j] = _number(value, name, i)
-                elif not _missing(value):
-                    X[i, j] = codes.get(str(value), np.nan)
-        return X
+        return self.inputs.matrix_from_records(records)
 
-    def __post_init__(self) -> None:
-        self._numeric_at = [j for j, c in enumerate(self.features) if c not in self.categories]
-        self._categorical_at = [j for j, c in enumerate(self.features) if c in self.categories]
-        self._category_index = {c: pd.Index(v, dtype="str") for c, v in self.categories.items()}
-        self._category_code = {
-            c: {v: k for k, v in enumerate(vs)} for c, vs in self.categories.items()
-        }
+    def attributions(self, X: np.ndarray) -> np.ndarray:
+        """Exact baseline Shapley values of the raw log-odds against the reference applicant,
+        (n, features): ``phi.sum(1) + explainer.base_value_`` is the row's margin."""
+        return self.explainer.explain(X)
 
     def margin(self, frame: pd.DataFrame) -> np.ndarray:
         """Raw log-odds of default from the booster."""
@@ -148,13 +110,8 @@ class AmanahModel:
             **self.policy.decide_arrays(grade, **terms),
         }
 
-    def predict(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """pd, score, grade and the policy's decision (with rule codes and texts) per row.
-
-        A table without the loan terms is decided by grade alone; without a history length
-        nobody is treated as a thin file.
-        """
-        terms = {
+    def _terms(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
+        return {
             c: (
                 pd.to_numeric(frame[c]).to_numpy(dtype=float, na_value=np.nan)
                 if c in frame.columns
@@ -162,18 +119,43 @@ class AmanahModel:
             )
             for c in TERM_COLUMNS
         }
-        return decisions_frame(self._score(self.matrix(frame), terms), frame.index)
 
-    def predict_records(self, records: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    def predict(
+        self, frame: pd.DataFrame, reasons: bool = True, lang: Lang | None = None
+    ) -> pd.DataFrame:
+        """pd, score, grade, the policy's decision (with rule codes and texts) and the
+        reasons per row.
+
+        ``reasons`` is a column of lists of reason dicts (adverse first; see
+        `models.reasons`), with texts in ``lang`` only when given. A table without the loan
+        terms is decided by grade alone; without a history length nobody is treated as a
+        thin file.
+        """
+        X = self.matrix(frame)
+        scored = decisions_frame(self._score(X, self._terms(frame)), frame.index)
+        if reasons:
+            explained = self.reasons.explain(self.attributions(X), X, lang)
+            scored["reasons"] = pd.Series(explained, index=frame.index, dtype=object)
+        return scored
+
+    def predict_records(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        reasons: bool = True,
+        lang: Lang | None = None,
+    ) -> list[dict[str, Any]]:
         """`predict` for plain records, answered as plain records (Rupiah as int or None):
         the single-application path of the API, with no DataFrame on the way."""
         terms = {
             c: np.array(
-                [_number(r[c], c, i) if c in r else _ABSENT[c] for i, r in enumerate(records)]
+                [number(r[c], c, i) if c in r else _ABSENT[c] for i, r in enumerate(records)]
             )
             for c in TERM_COLUMNS
         }
-        out = self._score(self.matrix_from_records(records), terms)
+        X = self.matrix_from_records(records)
+        out = self._score(X, terms)
+        if reasons:
+            out["reasons"] = self.reasons.explain(self.attributions(X), X, lang)
         rows = []
         for i in range(len(records)):
             row = {k: v[i] for k, v in out.items()}
@@ -182,6 +164,25 @@ class AmanahModel:
                 row[c] = None if np.isnan(row[c]) else int(row[c])
             rows.append(row)
         return rows
+
+    def card(self) -> dict[str, Any]:
+        """The model card: what a partner or an analyst may know of this model (no rows)."""
+        meta = self.metadata
+        return {
+            "name": meta.get("registered_name"),
+            "version": meta.get("registered_version"),
+            "alias": meta.get("registered_alias"),
+            "trained_at": meta.get("trained_at"),
+            "target": meta.get("target"),
+            "periods": meta.get("periods"),
+            "test_metrics": meta.get("test_metrics", {}),
+            "attribution": "baseline Shapley of the raw log-odds against the reference applicant",
+            "reference_applicant": self.reference,
+            "features": len(self.features),
+            "catalog": catalog_records(self.catalog),
+            "policy": self.policy.to_dict(),
+            "score_scale": self.scale.to_dict(),
+        }
 
     # ------------------------------------------------------------------ files
     def save(self, directory: Path) -> None:
@@ -195,6 +196,8 @@ class AmanahModel:
             "scale": self.scale.to_dict(),
             "grades": self.grades.to_dict(),
             "policy": self.policy.to_dict(),
+            "catalog": catalog_records(self.catalog),
+            "reference": self.reference,
             "metadata": self.metadata,
         }
         (directory / "model.json").write_text(json.dumps(spec, indent=2, default=str), "utf-8")
@@ -205,15 +208,18 @@ class AmanahModel:
         if spec.get("format_version") != FORMAT_VERSION:
             raise ValueError(
                 f"{directory} holds model format {spec.get('format_version')}, "
-                f"this code reads format {FORMAT_VERSION}"
+                f"this code reads format {FORMAT_VERSION}; retrain the model"
             )
         return cls(
             booster=lgb.Booster(model_file=str(directory / "booster.txt")),
-            features=list(spec["features"]),
-            categories={k: list(v) for k, v in spec["categories"].items()},
+            inputs=ModelInput(
+                list(spec["features"]), {k: list(v) for k, v in spec["categories"].items()}
+            ),
             calibrator=PDCalibrator.from_dict(spec["calibrator"]),
             scale=ScoreScale.from_dict(spec["scale"]),
             grades=GradeBands.from_dict(spec["grades"]),
             policy=DecisionPolicy.from_dict(spec["policy"]),
+            catalog=catalog_from_records(spec["catalog"]),
+            reference=dict(spec["reference"]),
             metadata=dict(spec.get("metadata", {})),
         )

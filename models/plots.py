@@ -1,10 +1,15 @@
 """The report's plots (PNG): ROC of the model and the WoE baseline, calibration, score
-distribution and observed default rate by grade, all on the test period."""
+distribution and observed default rate by grade, all on the test period; and the figures
+of the validation report (`models/report.py`), SHAP plots drawn by the shap library."""
 
 from __future__ import annotations
 
+import base64
+import io
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -14,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 
 from models.metrics import calibration_table
 
@@ -78,3 +84,170 @@ def _save(fig: Figure, path: Path) -> Path:
     fig.savefig(path, dpi=90)
     plt.close(fig)
     return path
+
+
+# -- the validation report's figures (models/report.py): pure, arrays in, Figure out ---------
+
+
+def png_data_uri(fig: Figure, dpi: int = 96) -> str:
+    """The figure as an embeddable ``data:image/png;base64,...`` URI; the figure is closed."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def roc_points(y: ArrayLike, score: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """False and true positive rates at every distinct score (higher = riskier), from (0, 0)
+    to (1, 1). Tied scores move both rates in one step, so the curve does not depend on row
+    order and its area is the AUC with ties counted half."""
+    t = np.asarray(y, dtype=float)
+    s = np.asarray(score, dtype=float)
+    order = np.argsort(-s, kind="stable")
+    s, t = s[order], t[order]
+    last_of_run = np.r_[s[1:] != s[:-1], True]
+    hits = np.cumsum(t)[last_of_run]
+    misses = np.cumsum(1.0 - t)[last_of_run]
+    tpr = np.r_[0.0, hits / max(float(t.sum()), 1.0)]
+    fpr = np.r_[0.0, misses / max(float((1.0 - t).sum()), 1.0)]
+    return fpr, tpr
+
+
+def roc_figure(curves: Mapping[str, tuple[ArrayLike, ArrayLike]], title: str) -> Figure:
+    """ROC curves on one plot: label -> (y, score), with each curve's AUC in the legend."""
+    fig, ax = plt.subplots(figsize=(5, 5))
+    for label, (y, score) in curves.items():
+        fpr, tpr = roc_points(y, score)
+        ax.plot(fpr, tpr, label=f"{label} (AUC {np.trapezoid(tpr, fpr):.3f})")
+    ax.plot([0, 1], [0, 1], ls=":", color="grey", label="chance")
+    ax.set(
+        xlabel="false positive rate (repaid flagged)",
+        ylabel="true positive rate (defaults flagged)",
+        title=title,
+        xlim=(0, 1),
+        ylim=(0, 1),
+    )
+    ax.legend(loc="lower right")
+    return fig
+
+
+def ks_figure(y: ArrayLike, score: ArrayLike, ks: float, at: float) -> Figure:
+    """Cumulative distribution of the score for defaults and for repaid loans, with the KS
+    distance (their largest vertical gap) marked at the score ``at`` where it occurs."""
+    t = np.asarray(y, dtype=float)
+    s = np.asarray(score, dtype=float)
+    grid = np.unique(s)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    cdfs = {}
+    for label, part, colour in (
+        ("repaid", s[t == 0], "tab:blue"),
+        ("defaulted", s[t == 1], "tab:red"),
+    ):
+        cdfs[label] = np.searchsorted(np.sort(part), grid, side="right") / max(len(part), 1)
+        ax.step(grid, cdfs[label], where="post", label=label, color=colour)
+    i = int(np.searchsorted(grid, at))
+    low, high = sorted((float(cdfs["defaulted"][i]), float(cdfs["repaid"][i])))
+    ax.vlines(at, low, high, colors="black", linestyles="--", label=f"KS = {ks:.3f}")
+    ax.set(xlabel="PD", ylabel="cumulative share", title="KS: score CDFs by outcome", ylim=(0, 1))
+    ax.legend(loc="lower right")
+    return fig
+
+
+def reliability_figure(table: pd.DataFrame) -> Figure:
+    """Observed default rate against mean PD per PD bin (a `calibration_table`), each point
+    labelled with its number of loans."""
+    fig, ax = plt.subplots(figsize=(5, 5))
+    x = table["mean_pd"].to_numpy(dtype=float)
+    obs = table["observed_rate"].to_numpy(dtype=float)
+    top = float(max(np.max(x), np.max(obs), 0.01)) * 1.1
+    ax.plot([0, top], [0, top], ls=":", color="grey", label="perfect calibration")
+    ax.plot(x, obs, marker="o", label="model")
+    for xi, oi, n in zip(x, obs, table["n"].to_numpy(), strict=True):
+        ax.annotate(
+            f"n={int(n)}",
+            (xi, oi),
+            textcoords="offset points",
+            xytext=(4, -10),
+            fontsize=7,
+            color="dimgrey",
+        )
+    ax.set(
+        xlabel="mean predicted PD in bin",
+        ylabel="observed default rate",
+        title="Reliability (equal-count PD bins)",
+        xlim=(0, top),
+        ylim=(0, top),
+    )
+    ax.legend(loc="upper left")
+    return fig
+
+
+def score_histogram_figure(y: ArrayLike, score: ArrayLike) -> Figure:
+    """Histogram of the score for repaid and defaulted loans, each as a share of its own
+    outcome so a small number of defaults stays visible."""
+    t = np.asarray(y, dtype=float)
+    s = np.asarray(score, dtype=float)
+    edges = np.histogram_bin_edges(s, bins=30)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, part, colour in (
+        ("repaid", s[t == 0], "tab:blue"),
+        ("defaulted", s[t == 1], "tab:red"),
+    ):
+        if len(part):
+            weights = np.full(len(part), 1.0 / len(part))
+            ax.hist(
+                part,
+                bins=edges.tolist(),
+                weights=weights,
+                histtype="stepfilled",
+                alpha=0.45,
+                color=colour,
+                label=f"{label} (n={len(part):,})",
+            )
+    ax.set(
+        xlabel="score (points; higher = safer)",
+        ylabel="share of the outcome's loans",
+        title="Score distribution by outcome",
+    )
+    ax.legend()
+    return fig
+
+
+def grade_figure(table: pd.DataFrame) -> Figure:
+    """Observed default rate (bars) and mean PD (markers) per grade, from
+    `GradeBands.observed` with the grade as a column; empty grades are left blank."""
+    fig, ax = plt.subplots(figsize=(5, 4))
+    grades = table["grade"].astype(str).to_numpy()
+    observed = table["observed_rate"].to_numpy(dtype=float)
+    mean_pd = table["mean_pd"].to_numpy(dtype=float)
+    ax.bar(grades, np.nan_to_num(observed), color="tab:blue", alpha=0.7, label="observed rate")
+    ax.plot(grades, mean_pd, "o", color="black", label="mean PD")
+    ax.set(xlabel="grade", ylabel="default rate", title="Observed default rate by grade")
+    ax.legend(loc="upper left")
+    return fig
+
+
+def shap_beeswarm_figure(explanation: Any, max_display: int = 15) -> Figure:
+    """The shap library's beeswarm summary of a `shap.Explanation`."""
+    import shap
+
+    rows = min(max_display, int(np.shape(explanation.values)[1]))
+    fig, ax = plt.subplots(figsize=(7, 0.4 * rows + 1.8))
+    with warnings.catch_warnings():  # shap's own arithmetic on missing values
+        warnings.simplefilter("ignore", RuntimeWarning)
+        shap.plots.beeswarm(explanation, max_display=max_display, ax=ax, show=False, plot_size=None)
+    ax.set_title("SHAP summary (log-odds of default, before calibration)")
+    return fig
+
+
+def shap_dependence_figure(explanation: Any, feature: str) -> Figure:
+    """The shap library's dependence (scatter) plot of one feature, coloured by the feature
+    shap finds interacting most with it."""
+    import shap
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    with warnings.catch_warnings():  # shap's own arithmetic on missing values
+        warnings.simplefilter("ignore", RuntimeWarning)
+        shap.plots.scatter(explanation[:, feature], color=explanation, ax=ax, show=False)
+    ax.set_title(f"SHAP dependence: {feature}")
+    return fig

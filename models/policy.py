@@ -27,15 +27,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from features.catalog import Lang
-from features.ledger.parsing import format_rupiah
+from features.wording import Lang, format_percent, format_rupiah
 from models.grades import GRADE_LABELS, GRADES
 from models.stored_fields import exact_field_names
 
@@ -166,19 +164,6 @@ _RULE_ORDER: tuple[str, ...] = tuple(
 _FLOOR_TOL = 1e-9
 # Instalments are whole Rupiah; a limit like 0.35 * income may carry float noise below that.
 _RUPIAH_TOL = 1e-6
-
-
-def _number(value: float, lang: Lang, decimals: int = 2) -> str:
-    """A number rounded half up, trailing zeros dropped; decimal comma in Indonesian."""
-    text = str(Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP))
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return text.replace(".", ",") if lang == "id" else text
-
-
-def _percent(share: float, lang: Lang) -> str:
-    """0.35 -> "35%"; 0.335 -> "33,5%" (id) / "33.5%" (en)."""
-    return f"{_number(share * 100, lang)}%"
 
 
 def _rupiah_array(values: npt.NDArray[np.float64]) -> pd.api.extensions.ExtensionArray:
@@ -384,7 +369,7 @@ class DecisionPolicy:
 
     def _constant_fill(self, lang: Lang) -> dict[str, str]:
         return {
-            "dsti": _percent(self.max_debt_service_to_income, lang),
+            "dsti": format_percent(self.max_debt_service_to_income, lang),
             "min_loan": format_rupiah(self.min_loan),
         }
 

@@ -11,21 +11,24 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import mlflow
+import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.models import infer_signature
 from mlflow.pyfunc.model import PythonModel, PythonModelContext
 
-from features.catalog import CATALOG
+from features.catalog import catalog_records
 from features.settings import get_settings
 from models.artifact import AmanahModel
 from models.metrics import auc, calibration_error, psi
 from models.plots import write_plots
+from models.report import ReportInputs, write_report_html
 from models.training import TrainingResult, approval_ratios, write_report
 
 MODEL_NAME = "amanah-pd"
@@ -66,10 +69,39 @@ class AmanahPyfunc(PythonModel):
     def predict(
         self, context: PythonModelContext, model_input: pd.DataFrame, params: Any = None
     ) -> pd.DataFrame:
-        out = self.model.predict(model_input)
-        out["rule_codes"] = out["rule_codes"].map(lambda codes: ",".join(codes))
-        out["model_version"] = self.model.metadata.get("registered_version", "")
-        return out
+        return flat_output(self.model.predict(model_input), self.model)
+
+
+def flat_output(scored: pd.DataFrame, model: AmanahModel) -> pd.DataFrame:
+    """`AmanahModel.predict` output as flat columns (rule and reason codes joined, reasons as
+    JSON) with the registered model name and version: what a file or a pyfunc carries."""
+    out = scored.copy()
+    out["rule_codes"] = out["rule_codes"].map(lambda codes: ",".join(codes))
+    if "reasons" in out.columns:
+        out["reason_codes"] = out["reasons"].map(lambda rs: ",".join(r["code"] for r in rs))
+        out["reasons"] = out["reasons"].map(lambda rs: json.dumps(rs, ensure_ascii=False))
+    out["model_name"] = str(model.metadata.get("registered_name") or "")
+    out["model_version"] = str(model.metadata.get("registered_version") or "")
+    return out
+
+
+def reason_examples(result: TrainingResult, n: int = 4) -> list[dict[str, Any]]:
+    """A few test applicants across the PD range, with their reasons, for the report."""
+    return _examples(result.model, result.test, n)
+
+
+def _examples(model: AmanahModel, test: pd.DataFrame, n: int = 4) -> list[dict[str, Any]]:
+    scored = model.predict(test)
+    order = scored["pd"].to_numpy().argsort(kind="stable")
+    picks = sorted({int(order[int(q * (len(order) - 1))]) for q in np.linspace(0, 1, n)})
+    return [
+        {
+            "applicant": f"test applicant {i + 1}",
+            **{k: scored[k].iloc[i] for k in ("pd", "score", "grade", "decision")},
+            "reasons": scored["reasons"].iloc[i],
+        }
+        for i in picks
+    ]
 
 
 def log_training(
@@ -100,10 +132,32 @@ def log_training(
         )  # fmt: skip
         mlflow.log_metrics(_metrics(report) | (extra_metrics or {}))
         write_report(report, folder / "report.json")
+        model = result.model
         (folder / "catalog.json").write_text(
-            json.dumps(
-                [c.__dict__ | {"group": c.group.value} for c in CATALOG], indent=2, default=str
-            )
+            json.dumps(catalog_records(model.catalog), indent=2, default=str)
+        )
+        (folder / "reference_applicant.json").write_text(
+            json.dumps(model.reference, indent=2, ensure_ascii=False)
+        )
+        (folder / "model_card.json").write_text(
+            json.dumps(model.card(), indent=2, default=str, ensure_ascii=False)
+        )
+        result.train.to_parquet(folder / "train_sample.parquet", index=False)
+        write_report_html(
+            ReportInputs(
+                model=model,
+                test=result.test,
+                target=model.metadata["target"],
+                train=result.train,
+                model_name=MODEL_NAME if register else None,
+                reference=model.reference,
+                reason_examples=reason_examples(result),
+                oracle=_oracle_figures(extra_metrics),
+                fidelity=_fidelity_figures(extra_metrics),
+                periods=report.get("periods"),
+                rows=report.get("rows"),
+            ),
+            folder / "validation_report.html",
         )
         (folder / "policy.json").write_text(json.dumps(result.model.policy.to_dict(), indent=2))
         (folder / "search.json").write_text(json.dumps(result.trials, indent=2, default=str))
@@ -113,9 +167,7 @@ def log_training(
         model_dir = folder / "amanah_model"
         result.model.save(model_dir)
         example = _public_input(result.test[result.model.features].head(5))
-        output = result.model.predict(example)
-        output["rule_codes"] = output["rule_codes"].map(lambda c: ",".join(c))
-        output["model_version"] = ""
+        output = flat_output(result.model.predict(example), result.model)
         # every input may be missing for a thin-file member: infer with one empty row
         schema_rows = pd.concat([example, example.iloc[:1].map(lambda _: None)], ignore_index=True)
         info = mlflow.pyfunc.log_model(
@@ -131,6 +183,21 @@ def log_training(
         client.set_registered_model_alias(MODEL_NAME, CHALLENGER, str(version))
         client.set_model_version_tag(MODEL_NAME, str(version), "source", source)
     return {"run_id": run.info.run_id, "version": version, "model_uri": info.model_uri}
+
+
+_FIDELITY = "reason_fidelity_"
+_ORACLE_KEYS = ("oracle_test_auc", "auc_share_of_oracle", "auc_share_target")
+
+
+def _oracle_figures(extra: Mapping[str, float] | None) -> dict[str, float] | None:
+    shown = {k: v for k, v in (extra or {}).items() if not k.startswith(_FIDELITY)}
+    return shown or None
+
+
+def _fidelity_figures(extra: Mapping[str, float] | None) -> dict[str, float] | None:
+    shown = {k.removeprefix(_FIDELITY): v for k, v in (extra or {}).items()
+             if k.startswith(_FIDELITY)}  # fmt: skip
+    return shown or None
 
 
 def _public_input(frame: pd.DataFrame) -> pd.DataFrame:
@@ -157,17 +224,43 @@ def _metrics(report: dict[str, Any]) -> dict[str, float]:
 
 
 def load(model: str, uri: str | None = None) -> AmanahModel:
-    """A model from a local artifact folder or a models:/ URI (e.g. models:/amanah-pd@champion)."""
+    """A model from a local artifact folder or a models:/ URI (e.g. models:/amanah-pd@champion).
+
+    From the registry, the model knows its registered name, version and alias (metadata
+    ``registered_name``, ``registered_version``, ``registered_alias``), so every answer can
+    say which model gave it."""
     path = Path(model)
     if (path / "model.json").is_file():
         return AmanahModel.load(path)
     if (path / "amanah_model" / "model.json").is_file():
         return AmanahModel.load(path / "amanah_model")
-    mlflow.set_tracking_uri(tracking_uri(uri))
-    loaded = mlflow.pyfunc.load_model(model)
+    if not model.startswith("models:/"):
+        raise LookupError(f"{model} is neither a model folder nor a models:/ URI")
+    uri = tracking_uri(uri)
+    mlflow.set_tracking_uri(uri)
+    name, version, alias = _resolve(MlflowClient(uri), model)
+    loaded = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
     wrapped = loaded.unwrap_python_model()
     assert isinstance(wrapped, AmanahPyfunc)
-    return wrapped.model
+    found = wrapped.model
+    found.metadata.update(
+        {"registered_name": name, "registered_version": version, "registered_alias": alias}
+    )
+    return found
+
+
+def _resolve(client: MlflowClient, model_uri: str) -> tuple[str, str, str | None]:
+    """(name, version, alias) of models:/name@alias or models:/name/version."""
+    rest = model_uri.removeprefix("models:/")
+    try:
+        if "@" in rest:
+            name, alias = rest.split("@", 1)
+            found = client.get_model_version_by_alias(name, alias)
+            return name, str(found.version), alias
+        name, _, version = rest.partition("/")
+        return name, str(client.get_model_version(name, version).version), None
+    except mlflow.exceptions.MlflowException as exc:
+        raise LookupError(f"no registered model {model_uri}: {exc.message}") from exc
 
 
 # ---------------------------------------------------------------------- promotion gate
@@ -254,3 +347,57 @@ def promote(
     if promoted:
         client.set_registered_model_alias(MODEL_NAME, CHAMPION, version)
     return decision
+
+
+# ---------------------------------------------------------------------- validation report
+def write_version_report(model: str, out: Path, uri: str | None = None) -> Path:
+    """The validation report of a registered version (models:/...) or of a model folder
+    written by `amanah train --table`, from the test period stored with it."""
+    loaded = load(model, uri)
+    path = Path(model)
+    extra: dict[str, float] = {}
+    train: pd.DataFrame | None = None
+    report: dict[str, Any] = {}
+    if (path / "model.json").is_file() or (path / "amanah_model").is_dir():
+        folder = path if (path / "test_period.parquet").is_file() else path.parent
+        if not (folder / "test_period.parquet").is_file():
+            raise LookupError(f"{model} has no stored test period (test_period.parquet)")
+        test = pd.read_parquet(folder / "test_period.parquet")
+        if (folder / "report.json").is_file():
+            report = json.loads((folder / "report.json").read_text("utf-8"))
+    else:
+        client = MlflowClient(tracking_uri(uri))
+        name = str(loaded.metadata["registered_name"])
+        version = client.get_model_version(name, str(loaded.metadata["registered_version"]))
+        run_id = str(version.run_id)
+
+        def artifact(name: str) -> str:
+            return str(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=name))
+
+        test = pd.read_parquet(artifact("report/test_period.parquet"))
+        try:
+            train = pd.read_parquet(artifact("report/train_sample.parquet"))
+        except (OSError, mlflow.exceptions.MlflowException):
+            train = None
+        report = json.loads(Path(artifact("report/report.json")).read_text("utf-8"))
+        extra = dict(client.get_run(run_id).data.metrics)
+    write_report_html(
+        ReportInputs(
+            model=loaded,
+            test=test,
+            target=str(loaded.metadata["target"]),
+            train=train,
+            model_name=loaded.metadata.get("registered_name"),
+            model_version=loaded.metadata.get("registered_version"),
+            reference=loaded.reference,
+            reason_examples=_examples(loaded, test),
+            oracle=_oracle_figures(
+                {k: v for k, v in extra.items() if k.startswith(_ORACLE_KEYS)} or None
+            ),
+            fidelity=_fidelity_figures(extra),
+            periods=report.get("periods"),
+            rows=report.get("rows"),
+        ),
+        out,
+    )
+    return out

@@ -17,14 +17,24 @@ import numpy as np
 import pandas as pd
 import pandas.api.types as ptypes
 
-from features.catalog import categorical_names, feature_names, monotone_constraints
+from features.catalog import (
+    CATALOG,
+    Feature,
+    Monotone,
+    categorical_names,
+    feature_names,
+    generic_feature,
+    monotone_constraints,
+)
 from features.dask_cluster import dask_client
 from models.artifact import AmanahModel
 from models.calibration import PDCalibrator
 from models.grades import GradeBands
 from models.lgbm import SearchResult, fit_lightgbm, fit_lightgbm_dask
 from models.metrics import auc, brier, calibration_by_group, calibration_error, four_fifths, psi
+from models.model_input import ModelInput
 from models.policy import DecisionPolicy
+from models.reference import fit_reference
 from models.scaling import ScoreScale
 from models.split import out_of_time_split, stratified_split
 from models.woe import WoEScorecard
@@ -32,6 +42,10 @@ from models.woe import WoEScorecard
 AMANAH_TARGET = "default_12m"
 AMANAH_TIME = "application_date"
 FAIRNESS = ("gender", "cooperative_profile")
+TRAIN_SAMPLE = 20_000
+
+
+_DIRECTIONS: dict[int, Monotone] = {-1: -1, 0: 0, 1: 1}
 
 
 class TableError(ValueError):
@@ -46,11 +60,12 @@ class FeatureSpec:
     categorical: list[str]
     monotone: list[int]
     source: str  # "catalog" or the catalog file / "inferred"
+    catalog: tuple[Feature, ...]  # how each feature is explained; travels in the artifact
 
 
 def catalog_spec() -> FeatureSpec:
     names = feature_names()
-    return FeatureSpec(names, categorical_names(), monotone_constraints(names), "catalog")
+    return FeatureSpec(names, categorical_names(), monotone_constraints(names), "catalog", CATALOG)
 
 
 def table_spec(
@@ -78,7 +93,13 @@ def table_spec(
         if m and c in categorical:
             raise TableError(f"catalog: {c!r} is categorical and cannot be monotone")
         monotone.append(m)
-    return FeatureSpec(names, categorical, monotone, "catalog file" if catalog else "inferred")
+    entries = tuple(
+        generic_feature(c, categorical=c in categorical, monotone=_DIRECTIONS[m])
+        for c, m in zip(names, monotone, strict=True)
+    )
+    return FeatureSpec(
+        names, categorical, monotone, "catalog file" if catalog else "inferred", entries
+    )
 
 
 def check_table(frame: pd.DataFrame, target: str, time_column: str | None) -> pd.Series:
@@ -116,7 +137,8 @@ class TrainingResult:
     model: AmanahModel
     baseline: WoEScorecard
     report: dict[str, Any]
-    test: pd.DataFrame  # the test period rows with target and fairness columns
+    test: pd.DataFrame  # the test period rows with target, fairness columns, pd_woe_baseline
+    train: pd.DataFrame  # up to TRAIN_SAMPLE training-period rows (PSI in the report)
     trials: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -154,17 +176,9 @@ def train_model(
     )
     policy = policy or DecisionPolicy()
     scale = scale or ScoreScale()
-    shell = AmanahModel(
-        booster=None,  # type: ignore[arg-type]  # filled below; prepare() needs no booster
-        features=spec.names,
-        categories=_categories(labelled[parts == "train"], spec.categorical),
-        calibrator=PDCalibrator(),
-        scale=scale,
-        grades=GradeBands(),
-        policy=policy,
-    )
-    X = shell.prepare(labelled)
     tr, va, te = (parts == p for p in ("train", "valid", "test"))
+    inputs = ModelInput(spec.names, _categories(labelled[tr], spec.categorical))
+    X = inputs.prepare(labelled)
     for name, mask in (("train", tr), ("validation", va), ("test", te)):
         if len(set(y[mask])) < 2:
             raise TableError(f"the {name} period has only one class; more history is needed")
@@ -175,34 +189,51 @@ def train_model(
         search = fit_lightgbm(
             X[tr], y[tr], X[va], y[va], spec.monotone, seed=seed, max_rounds=max_rounds
         )
-    shell.booster = search.booster
     margin = np.asarray(search.booster.predict(X, raw_score=True), dtype=float)
-    shell.calibrator = PDCalibrator(random_state=seed).fit(margin[va], y[va])
-    pd_all = shell.calibrator.predict(margin)
-    shell.grades = GradeBands().fit(pd_all[va])
-    shell.metadata = {
-        "target": target,
-        "time_column": time_column,
-        "features_source": spec.source,
-        "monotone": dict(zip(spec.names, spec.monotone, strict=True)),
-        "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "seed": seed,
-        "best_params": {k: v for k, v in search.params.items() if k != "monotone_constraints"},
-        "best_iteration": search.best_iteration,
-        "policy_version": policy.version,
-        "engine": engine,
-    }
+    calibrator = PDCalibrator(random_state=seed).fit(margin[va], y[va])
+    pd_all = calibrator.predict(margin)
+    model = AmanahModel(
+        booster=search.booster,
+        inputs=inputs,
+        calibrator=calibrator,
+        scale=scale,
+        grades=GradeBands().fit(pd_all[va]),
+        policy=policy,
+        catalog=spec.catalog,
+        # the latest period the model was developed on: its applicants look most like
+        # today's (the training period's median member had under 6 months of history)
+        reference=fit_reference(labelled[va], y[va], spec.names, spec.categorical),
+        metadata={
+            "target": target,
+            "time_column": time_column,
+            "features_source": spec.source,
+            "monotone": dict(zip(spec.names, spec.monotone, strict=True)),
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "seed": seed,
+            "best_params": {k: v for k, v in search.params.items() if k != "monotone_constraints"},
+            "best_iteration": search.best_iteration,
+            "policy_version": policy.version,
+            "engine": engine,
+        },
+    )
     baseline = WoEScorecard(random_state=seed).fit(
         labelled.loc[tr, spec.names].reset_index(drop=True), y[tr]
     )
     test = labelled[te].reset_index(drop=True)
-    report = evaluate(shell, baseline, test, y[te], pd_all[tr])
+    report = evaluate(model, baseline, test, y[te], pd_all[tr])
     report["rows"] = {"train": int(tr.sum()), "valid": int(va.sum()), "test": int(te.sum()),
                       "unlabelled": int(len(frame) - len(labelled))}  # fmt: skip
     report["periods"] = _periods(labelled, time_column, parts)
     report["validation_auc"] = search.valid_auc
+    model.metadata["test_metrics"] = {
+        k: report[k] for k in ("auc", "brier", "calibration_error", "default_rate", "mean_pd")
+    }
+    model.metadata["periods"] = report["periods"]
     test[target] = y[te]
-    return TrainingResult(shell, baseline, report, test, search.trials)
+    test["pd_woe_baseline"] = baseline.predict_proba(test[baseline.features_])
+    train = labelled[tr]
+    train = train.sample(min(len(train), TRAIN_SAMPLE), random_state=seed).reset_index(drop=True)
+    return TrainingResult(model, baseline, report, test, train, search.trials)
 
 
 def _fit_on_dask(
@@ -240,7 +271,7 @@ def evaluate(
     train_pd: np.ndarray | None = None,
 ) -> dict[str, Any]:
     """Test-period figures: discrimination, calibration, grades, stability, fairness."""
-    scored = model.predict(test)
+    scored = model.predict(test, reasons=False)
     pd_ = scored["pd"].to_numpy()
     report: dict[str, Any] = {
         "auc": auc(y, pd_),

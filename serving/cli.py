@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import pandas as pd
 import typer
@@ -26,6 +27,9 @@ from features.ledger.store import Ledger, LedgerNotFoundError
 from features.ledger.summary import LedgerSummary, summarise
 from features.pipeline import build_features, read_training, source_ledger
 from features.settings import get_settings
+
+if TYPE_CHECKING:
+    from models.artifact import AmanahModel
 
 app = typer.Typer(
     name="amanah",
@@ -205,7 +209,12 @@ def features_build(
     ledger: Annotated[Path, typer.Option("--ledger", help="Ledger folder.")],
     out: Annotated[Path, typer.Option("--out", help="Where training rows and profiles go.")],
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Date of the current profiles (YYYY-MM-DD).")
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Date of the current profiles (YYYY-MM-DD), inside the ledger's history; "
+            "default: the ledger's as-of day.",
+        ),
     ] = None,
     engine: Annotated[str, typer.Option(help="local or dask.")] = "local",
     workers: Annotated[
@@ -217,12 +226,14 @@ def features_build(
     force: Annotated[bool, typer.Option(help="Rebuild partitions already built.")] = False,
 ) -> None:
     """Build the training table (one row per application) and current member profiles."""
+    from features.pipeline import AsOfOutOfRangeError
+
     if engine not in ("local", "dask"):
         raise _fail(f"--engine must be local or dask; got {engine!r}")
     if workers < 1:
         raise _fail(f"--workers must be at least 1; got {workers}")
     try:
-        when = pd.Timestamp(as_of) if as_of else pd.Timestamp.today().normalize()
+        when = pd.Timestamp(as_of) if as_of else None
     except ValueError as exc:
         raise _fail(f"--as-of must be a date YYYY-MM-DD; got {as_of!r}") from exc
     try:
@@ -235,13 +246,16 @@ def features_build(
             scheduler=scheduler,
             force=force,
         )
-    except LedgerNotFoundError as exc:
+    except (LedgerNotFoundError, AsOfOutOfRangeError) as exc:
         raise _fail(str(exc)) from exc
+    if report.rebuilt_because:
+        console.print(f"Rebuilt every partition: {report.rebuilt_because}")
     rows = sum(int(b["training_rows"]) for b in report.built)
+    as_of_day = report.as_of.date() if report.as_of is not None else "?"
     console.print(
         f"Built {len(report.built)} partitions ({rows:,} applications, "
         f"{report.ledger_rows:,} ledger rows) in {report.seconds:.1f} s; "
-        f"{len(report.skipped)} already built"
+        f"{len(report.skipped)} already built; profiles as of {as_of_day}"
     )
     for coop, reason in report.failed.items():
         err.print(f"[bold red]Partition {coop} failed:[/] {reason}")
@@ -279,6 +293,16 @@ def _print_training(report: dict[str, object], where: str) -> None:
             f"(target at least {target:.0%}: {'met' if share >= target else 'not met'})",
             soft_wrap=True,
         )
+        if "reason_fidelity_top3_all" in versus:
+            console.print(
+                "Reason fidelity: the true main adverse driver is among the top 3 adverse "
+                f"reasons for {versus['reason_fidelity_top3_all']:.1%} of test loans, "
+                f"{versus.get('reason_fidelity_top3_referred_or_declined', float('nan')):.1%} "
+                "of those referred or declined (chance "
+                f"{versus['reason_fidelity_chance_top3_all']:.1%}); top 1: "
+                f"{versus['reason_fidelity_top1_all']:.1%}",
+                soft_wrap=True,
+            )
     fairness = report.get("fairness", {})
     assert isinstance(fairness, dict)
     for column, fair in fairness.items():
@@ -306,9 +330,14 @@ def _train_and_register(features: Path, seed: int, engine: str) -> dict[str, obj
     versus = None
     if ledger is not None:
         test = result.test
+        scored = result.model.predict(test, lang="en")
+        adverse = [
+            [r["factor"] for r in rs if r["direction"] == "adverse"] for rs in scored["reasons"]
+        ]
         versus = compare_with_oracle(
-            ledger, test["loan_id"], test[AMANAH_TARGET].to_numpy(), result.report["auc"]
-        )
+            ledger, test["loan_id"], test[AMANAH_TARGET].to_numpy(), result.report["auc"],
+            adverse_factors=adverse, flagged=scored["decision"].isin(["refer", "decline"]),
+        )  # fmt: skip
     if versus is not None:
         result.report["oracle"] = versus
     logged = log_training(result, source=str(features), extra_metrics=versus)
@@ -401,25 +430,235 @@ def promote(
         raise typer.Exit(1)
 
 
-@app.command()
-def predict(
-    model: Annotated[str, typer.Option("--model", help="Model folder or models:/ URI.")],
-    table: Annotated[Path, typer.Option("--table", help="Rows to score (.csv or .parquet).")],
-    out: Annotated[Path, typer.Option("--out", help="Output file (.csv or .parquet).")],
-) -> None:
-    """Write pd, score, grade and the policy decision (with rule codes) for each row."""
-    from models.artifact import InputError
+Lang = Literal["id", "en"]
+LANG_OPTION = typer.Option("--lang", help="Language of the reason texts: id or en.")
+MODEL_OPTION = typer.Option("--model", help="Model folder or models:/ URI.")
+CHAMPION_URI = "models:/amanah-pd@champion"
+
+
+def _lang(value: str) -> Lang:
+    if value not in ("id", "en"):
+        raise _fail(f"--lang must be id or en; got {value!r}")
+    return "id" if value == "id" else "en"
+
+
+def _load_model(uri: str) -> AmanahModel:
     from models.registry import load
 
-    frame = _read_table(table)
     try:
-        scored = load(model).predict(frame)
+        return load(uri)
+    except (LookupError, ValueError) as exc:
+        raise _fail(f"--model {uri}: {exc}") from exc
+
+
+def _write_table(frame: pd.DataFrame, out: Path) -> None:
+    if out.suffix.lower() == ".parquet":
+        frame.to_parquet(out, index=False)
+    elif out.suffix.lower() == ".csv":
+        frame.to_csv(out, index=False)
+    else:
+        raise _fail(f"--out must be a .csv or .parquet file; got {out.name}")
+
+
+@app.command()
+def predict(
+    model: Annotated[str, MODEL_OPTION],
+    table: Annotated[Path, typer.Option("--table", help="Rows to score (.csv or .parquet).")],
+    out: Annotated[Path, typer.Option("--out", help="Output file (.csv or .parquet).")],
+    lang: Annotated[str, LANG_OPTION] = "id",
+) -> None:
+    """Write pd, score, grade, the policy decision (rule codes) and the reasons (codes, texts
+    in --lang, impacts as JSON) for each row."""
+    from models.artifact import InputError
+    from models.registry import flat_output
+
+    chosen = _lang(lang)
+    frame = _read_table(table)
+    loaded = _load_model(model)
+    try:
+        scored = flat_output(loaded.predict(frame, lang=chosen), loaded)
     except InputError as exc:
         raise _fail(str(exc)) from exc
-    scored["rule_codes"] = scored["rule_codes"].map(lambda codes: ",".join(codes))
     result = pd.concat([frame, scored], axis=1)
-    if out.suffix.lower() == ".parquet":
-        result.to_parquet(out, index=False)
-    else:
-        result.to_csv(out, index=False)
+    _write_table(result, out)
     console.print(f"Scored {len(result):,} rows into {out}")
+
+
+def _money(amount: object) -> str:
+    from features.wording import format_rupiah
+
+    return "-" if amount is None else format_rupiah(int(amount))  # type: ignore[call-overload]
+
+
+def print_scored(scored: dict[str, Any], lang: Lang) -> None:
+    """The result as an officer reads it: grade, PD, score, decision, reasons by 5C."""
+    from features.catalog import FiveC
+    from features.wording import format_percent
+
+    text, improve = f"text_{lang}", f"improve_{lang}"
+    model = scored["model"]
+    decision_words = {
+        "id": {"approve": "Setujui", "refer": "Rujuk ke pengurus", "decline": "Tolak"},
+        "en": {"approve": "Approve", "refer": "Refer to the board", "decline": "Decline"},
+    }[lang]
+    label = {
+        "id": ("Tingkat risiko", "Skor", "Rekomendasi", "Plafon maksimum", "Angsuran"),
+        "en": ("Risk grade", "Score", "Recommendation", "Maximum amount", "Instalment"),
+    }[lang]
+    console.print(
+        f"[bold]{label[0]} {scored['grade']}[/]  PD {format_percent(scored['pd'], lang, 1)}  "
+        f"{label[1]} {scored['score']}  {label[2]}: [bold]{decision_words[scored['decision']]}"
+        f"[/]  {label[3]}: {_money(scored['max_recommended_amount'])}  {label[4]}: "
+        f"{_money(scored['instalment'])}",
+        soft_wrap=True,
+    )
+    heading = {"id": "Faktor yang memberatkan", "en": "Adverse factors"}[lang]
+    console.print(f"[bold]{heading}[/]")
+    for group, reasons in scored["reasons_by_five_c"].items():
+        adverse = [r for r in reasons if r["direction"] == "adverse"]
+        if adverse:
+            c = FiveC(group)
+            console.print(f"  {c.label_id if lang == 'id' else c.label_en}")
+            for r in adverse:
+                console.print(f"    - {r[text]} [dim]({r['impact_points']:+.0f})[/]")
+    words = {
+        "id": ("Faktor yang meringankan", "Cara memperbaiki", "Aturan kebijakan"),
+        "en": ("Favourable factors", "How to improve", "Policy rules"),
+    }[lang]
+    console.print(f"[bold]{words[0]}[/]")
+    for r in scored["favourable"]:
+        console.print(f"  + {r[text]} [dim]({r['impact_points']:+.0f})[/]")
+    console.print(f"[bold]{words[1]}[/]")
+    for r in scored["adverse"]:
+        console.print(f"  * {r[improve]}")
+    console.print(f"[bold]{words[2]}[/]")
+    rules = ", ".join(scored["rule_codes"])
+    console.print(f"  {rules}: {scored[f'reason_{lang}']}", soft_wrap=True)
+    stale = " [yellow](stale)[/]" if scored["profile_stale"] else ""
+    console.print(
+        f"Model {model['name'] or '-'} version {model['version'] or '-'}"
+        f"{' @' + model['alias'] if model['alias'] else ''}; policy {model['policy_version']}; "
+        f"profile as of {scored['profile_as_of']}{stale}",
+        soft_wrap=True,
+    )
+    review = {
+        "id": "Keputusan akhir selalu ditinjau petugas; anggota berhak meminta peninjauan.",
+        "en": "An officer reviews every decision; the member may ask for a review.",
+    }[lang]
+    console.print(f"[dim]{review}[/]")
+
+
+def _parsed(option: str, value: str, parse: Callable[[str], Any]) -> Any:
+    """An option's text as the value the request needs (Rupiah as "5.000.000", "5 juta")."""
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise _fail(f"{option}: cannot read {value!r} ({exc})") from None
+
+
+@app.command()
+def score(
+    member: Annotated[str, typer.Option("--member", help="Member id (nomor anggota).")],
+    amount: Annotated[str, typer.Option("--amount", help="Loan amount in Rupiah.")],
+    tenor: Annotated[str, typer.Option("--tenor", help="Tenor in months.")],
+    purpose: Annotated[str, typer.Option("--purpose", help="Purpose, e.g. modal_usaha.")],
+    product: Annotated[str, typer.Option("--product", help="Loan product.")] = "working_capital",
+    rate: Annotated[
+        str, typer.Option("--rate", help="Flat monthly rate as a fraction (0.015 = 1,5%).")
+    ] = "0.015",
+    features: Annotated[
+        Path, typer.Option("--features", help="Features folder with the current profiles.")
+    ] = Path("data/demo-features"),
+    model: Annotated[str, MODEL_OPTION] = CHAMPION_URI,
+    lang: Annotated[str, LANG_OPTION] = "id",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Score one application from the current profile store, as an officer at the counter."""
+    import json as _json
+
+    from features.application import LoanRequest, LoanRequestError
+    from features.ledger.parsing import parse_rate, parse_rupiah
+    from features.profile_store import ProfileStore, ProfileStoreError
+    from serving.scoring import ScoringError, score_application
+
+    chosen = _lang(lang)
+    try:
+        request = LoanRequest(
+            amount=_parsed("--amount", amount, parse_rupiah),
+            tenor_months=_parsed("--tenor", tenor, lambda t: int(t.strip())),
+            purpose=purpose,
+            product=product,
+            flat_monthly_rate=_parsed("--rate", rate, parse_rate),
+        )
+        store = ProfileStore(features)
+    except (LoanRequestError, ProfileStoreError) as exc:
+        raise _fail(str(exc)) from exc
+    loaded = _load_model(model)
+    try:
+        scored = score_application(loaded, store, member, request, lang=chosen)
+    except (ScoringError, LoanRequestError) as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        typer.echo(_json.dumps(scored, indent=2, ensure_ascii=False, default=str))
+    else:
+        print_scored(scored, chosen)
+
+
+@app.command("score-batch")
+def score_batch(
+    applications: Annotated[
+        Path, typer.Option("--applications", help="Applications (.csv or .parquet).")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output file (.csv or .parquet).")],
+    features: Annotated[
+        Path, typer.Option("--features", help="Features folder with the current profiles.")
+    ] = Path("data/demo-features"),
+    model: Annotated[str, MODEL_OPTION] = CHAMPION_URI,
+    lang: Annotated[str, LANG_OPTION] = "id",
+    engine: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    workers: Annotated[int, typer.Option(help="Workers of a local Dask cluster.")] = 2,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of an existing Dask scheduler.")
+    ] = None,
+) -> None:
+    """Score a file of applications (member_id, amount, tenor_months, purpose, product,
+    flat_monthly_rate, application_date) with reasons, locally or on a Dask cluster."""
+    from features.application import LoanRequestError
+    from features.profile_store import ProfileStoreError
+    from serving.scoring import score_batch as run_batch
+
+    chosen = _lang(lang)
+    if engine not in ("local", "dask"):
+        raise _fail(f"--engine must be local or dask; got {engine!r}")
+    requests = _read_table(applications)
+    loaded = _load_model(model)
+    try:
+        scored = run_batch(
+            loaded, features, requests, lang=chosen,
+            engine="dask" if engine == "dask" else "local", workers=workers, scheduler=scheduler,
+        )  # fmt: skip
+    except (LoanRequestError, ProfileStoreError) as exc:
+        raise _fail(f"--applications {applications}: {exc}") from exc
+    _write_table(scored, out)
+    counts = scored["decision"].value_counts().to_dict()
+    console.print(
+        f"Scored {len(scored):,} applications into {out}: "
+        + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+    )
+
+
+@app.command()
+def report(
+    model: Annotated[str, MODEL_OPTION] = CHAMPION_URI,
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path(
+        "validation_report.html"
+    ),
+) -> None:
+    """Write the validation report (one self-contained HTML file) of a registered version."""
+    from models.registry import write_version_report
+
+    try:
+        written = write_version_report(model, out)
+    except (LookupError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"Validation report written to {written}")

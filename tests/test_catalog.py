@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
+from collections import defaultdict
+from typing import Any
 
 import pytest
 
@@ -11,14 +15,23 @@ from features.catalog import (
     PROTECTED_ATTRIBUTES,
     Feature,
     FiveC,
+    Lang,
+    RiskFactor,
+    _check_catalog,
+    catalog_from_records,
+    catalog_records,
     categorical_names,
     feature,
     feature_names,
     format_value,
+    generic_feature,
+    improve_text,
+    missing_text,
     monotone_constraints,
     reason_text,
 )
 from features.generator.simulate import TRUE_DRIVERS
+from features.wording import Lang as WordingLang
 
 # ---------------------------------------------------------------------------- declarations
 
@@ -287,3 +300,328 @@ def test_interest_rates_keep_their_decimals() -> None:
     assert format_value(rate, 0.015, "en") == "1.5%"
     assert format_value(rate, 0.0125) == "1,25%"
     assert format_value(rate, 0.02) == "2%"
+
+
+# ---------------------------------------------------------------------------- risk factors
+
+
+def test_risk_factor_values_and_labels() -> None:
+    assert [r.value for r in RiskFactor] == [
+        "repayment_discipline",
+        "affordability",
+        "seasonality",
+        "income_volatility",
+        "group",
+        "thin_file",
+        "local_conditions",
+        "savings",
+        "loan_terms",
+        "other",
+    ]
+    assert [r.label_id for r in RiskFactor] == [
+        "Disiplin membayar",
+        "Kemampuan membayar angsuran",
+        "Musim",
+        "Naik-turun pendapatan",
+        "Kelompok tanggung renteng",
+        "Riwayat belum cukup",
+        "Kondisi setempat",
+        "Tabungan",
+        "Syarat pinjaman",
+        "Lainnya",
+    ]
+    assert [r.label_en for r in RiskFactor] == [
+        "Repayment discipline",
+        "Affordability",
+        "Seasonality",
+        "Income volatility",
+        "Joint-liability group",
+        "Thin file",
+        "Local conditions",
+        "Savings",
+        "Loan terms",
+        "Other",
+    ]
+    assert RiskFactor("savings") is RiskFactor.SAVINGS
+    # "other" is for bring-your-own tables only
+    assert {f.risk_factor for f in CATALOG} == set(RiskFactor) - {RiskFactor.OTHER}
+
+
+def test_evidence_flags_name_flag_features() -> None:
+    flagged = {f.name: f.evidence for f in CATALOG if f.evidence is not None}
+    assert flagged["late_instalments_6m"] == "has_prior_loan"
+    assert flagged["group_members_in_arrears"] == "in_group"
+    assert all(feature(str(e)).unit == "flag" for e in flagged.values())
+    late = feature("late_instalments_6m")
+    flag = dataclasses.replace(feature("has_prior_loan"))
+    assert _check_catalog([dataclasses.replace(late, family=late.name), flag])
+    not_a_flag = dataclasses.replace(late, family=late.name, evidence="membership_months")
+    with pytest.raises(ValueError, match="must be a 0/1"):
+        _check_catalog([not_a_flag, feature("membership_months"), flag])
+
+
+def test_a_generic_feature_explains_a_bring_your_own_column() -> None:
+    f = generic_feature("age", categorical=False, monotone=-1)
+    assert f.risk_factor is RiskFactor.OTHER and f.monotone == -1
+    assert reason_text(f, 35.5, True, "en") == "age: 35.50 (raises the risk)."
+    assert generic_feature("job", categorical=True, monotone=0).unit == "category"
+    _check_catalog([f])
+
+
+def test_the_generators_true_drivers_map_to_their_risk_factors() -> None:
+    expected = {
+        "discipline": RiskFactor.REPAYMENT_DISCIPLINE,
+        "affordability": RiskFactor.AFFORDABILITY,
+        "seasonality": RiskFactor.SEASONALITY,
+        "volatility": RiskFactor.INCOME_VOLATILITY,
+        "group": RiskFactor.GROUP,
+        "thin_file": RiskFactor.THIN_FILE,
+        "city": RiskFactor.LOCAL_CONDITIONS,
+    }
+    assert set(TRUE_DRIVERS) == set(expected)
+    for driver, name in TRUE_DRIVERS.items():
+        assert feature(name).risk_factor is expected[driver], (driver, name)
+
+
+@pytest.mark.parametrize(
+    ("name", "factor"),
+    [
+        ("late_instalments_12m", RiskFactor.REPAYMENT_DISCIPLINE),
+        ("prior_loans_defaulted", RiskFactor.REPAYMENT_DISCIPLINE),
+        ("wajib_mean_pay_day_24m", RiskFactor.REPAYMENT_DISCIPLINE),
+        ("sembako_credit_share_24m", RiskFactor.REPAYMENT_DISCIPLINE),
+        # sukarela drawn just before a due date: how an instalment is met, not savings
+        ("withdrawals_before_due_12m", RiskFactor.REPAYMENT_DISCIPLINE),
+        ("debt_service_to_income", RiskFactor.AFFORDABILITY),
+        ("estimated_monthly_income", RiskFactor.AFFORDABILITY),
+        ("sales_trend_3m_vs_12m", RiskFactor.INCOME_VOLATILITY),
+        ("group_share_in_arrears", RiskFactor.GROUP),
+        ("in_group", RiskFactor.GROUP),
+        ("membership_months", RiskFactor.THIN_FILE),
+        ("has_prior_loan", RiskFactor.THIN_FILE),
+        ("application_month", RiskFactor.SEASONALITY),
+        ("sukarela_withdrawals_6m", RiskFactor.SAVINGS),
+        ("total_savings", RiskFactor.SAVINGS),
+        ("avg_monthly_sales_6m", RiskFactor.AFFORDABILITY),
+        ("sembako_spend_12m", RiskFactor.AFFORDABILITY),
+        ("loan_product", RiskFactor.LOAN_TERMS),
+        ("tenor_months", RiskFactor.LOAN_TERMS),
+    ],
+)
+def test_selected_risk_factors(name: str, factor: RiskFactor) -> None:
+    assert feature(name).risk_factor is factor
+
+
+def test_thin_file_features_speak_to_the_thin_file_factor() -> None:
+    for f in CATALOG:
+        if f.thin_file:
+            assert f.risk_factor is RiskFactor.THIN_FILE, f.name
+
+
+# ---------------------------------------------------------------------------- families
+
+
+def _families() -> dict[str, list[Feature]]:
+    out: defaultdict[str, list[Feature]] = defaultdict(list)
+    for f in CATALOG:
+        out[f.family].append(f)
+    return dict(out)
+
+
+def test_every_family_shares_its_risk_factor_and_five_c_group() -> None:
+    for family, members in _families().items():
+        assert len({m.risk_factor for m in members}) == 1, family
+        assert len({m.group for m in members}) == 1, family
+
+
+def test_a_lone_feature_is_its_own_family() -> None:
+    for family, members in _families().items():
+        if len(members) == 1:
+            assert family == members[0].name
+        else:
+            assert family not in feature_names(), family
+
+
+def test_declared_families() -> None:
+    multi = {
+        family: [m.name for m in members]
+        for family, members in _families().items()
+        if len(members) > 1
+    }
+    assert multi == {
+        "instalment_punctuality": [
+            "share_instalments_on_time_6m",
+            "share_instalments_on_time_12m",
+            "late_instalments_6m",
+            "late_instalments_12m",
+        ],
+        "wajib_paid": [
+            "wajib_months_paid_12m",
+            "share_wajib_months_paid_12m",
+            "longest_wajib_streak_24m",
+            "wajib_months_owed",
+        ],
+        "wajib_pay_day": ["wajib_mean_pay_day_12m", "wajib_mean_pay_day_24m"],
+        "history_length": ["membership_months", "months_of_history"],
+        "sales_level": ["avg_monthly_sales_3m", "avg_monthly_sales_6m", "avg_monthly_sales_12m"],
+        "sembako_spend": ["sembako_spend_3m", "sembako_spend_12m"],
+        "instalment_burden": ["instalment_to_income", "debt_service_to_income"],
+        "group_arrears": ["group_members_in_arrears", "group_share_in_arrears"],
+    }
+
+
+# ---------------------------------------------------------------------------- improve / missing
+
+
+def test_every_improve_and_missing_text_is_written_without_placeholders() -> None:
+    for f in CATALOG:
+        for text in (f.improve_id, f.improve_en, f.missing_id, f.missing_en):
+            assert text.strip() == text and len(text) > 20, (f.name, text)
+            assert "{" not in text and "}" not in text, (f.name, text)
+            assert text.endswith("."), (f.name, text)
+            assert "skor" not in text.lower() and "score" not in text.lower(), f.name
+        assert f.improve_id != f.improve_en and f.missing_id != f.missing_en, f.name
+
+
+def test_improve_and_missing_text_by_language() -> None:
+    f = feature("share_instalments_on_time_12m")
+    assert improve_text(f) == improve_text(f, "id") == f.improve_id
+    assert improve_text(f, "en") == f.improve_en
+    assert missing_text(f, "id") == (
+        "Belum ada angsuran yang jatuh tempo dalam 12 bulan terakhir, sehingga ketepatan "
+        "membayar belum dapat dinilai."
+    )
+    assert missing_text(f, "en") == f.missing_en
+    assert "petugas" in improve_text(feature("coop_arrears_rate_3m"))
+    assert "di luar kendali anggota" in improve_text(feature("coop_arrears_rate_3m"))
+    assert "lebih kecil" in improve_text(feature("loan_amount"))
+    assert "riwayat transaksi belum cukup" in missing_text(feature("months_of_history"))
+
+
+def test_lang_is_the_wording_lang() -> None:
+    assert Lang is WordingLang
+
+
+# ---------------------------------------------------------------------------- as data
+
+
+def test_every_feature_round_trips_through_a_dict_and_json() -> None:
+    for f in CATALOG:
+        d = f.to_dict()
+        assert list(d) == [fld.name for fld in dataclasses.fields(Feature)]
+        assert d["group"] == f.group.value and type(d["group"]) is str
+        assert d["risk_factor"] == f.risk_factor.value and type(d["risk_factor"]) is str
+        assert Feature.from_dict(d) == f
+        assert Feature.from_dict(json.loads(json.dumps(d))) == f
+
+
+def test_catalog_records_round_trip_through_json() -> None:
+    records = catalog_records()
+    assert len(records) == len(CATALOG)
+    assert [r["name"] for r in records] == feature_names()
+    rebuilt = catalog_from_records(json.loads(json.dumps(records)))
+    assert rebuilt == CATALOG
+    assert catalog_records(rebuilt[:2]) == records[:2]
+    # a rebuilt catalog explains as the declared one does
+    f = rebuilt[feature_names().index("existing_debt_service")]
+    assert reason_text(f, 850000, True) == reason_text(
+        feature("existing_debt_service"), 850000, True
+    )
+
+
+def test_from_dict_refuses_a_missing_key_naming_it() -> None:
+    d = feature("current_dpd").to_dict()
+    del d["improve_en"]
+    with pytest.raises(ValueError, match=r"missing \['improve_en'\], unknown \[\]"):
+        Feature.from_dict(d)
+
+
+def test_from_dict_refuses_an_unknown_key_naming_it() -> None:
+    d = feature("current_dpd").to_dict() | {"colour": "red"}
+    with pytest.raises(ValueError, match=r"missing \[\], unknown \['colour'\]"):
+        Feature.from_dict(d)
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("group", "charisma"),
+        ("risk_factor", "luck"),
+        ("monotone", 2),
+        ("monotone", True),
+        ("dtype", "int"),
+        ("unit", "litres"),
+        ("window_months", "12"),
+        ("thin_file", "false"),
+        ("missing_id", None),
+    ],
+)
+def test_from_dict_refuses_bad_values_naming_the_key(key: str, value: object) -> None:
+    d = feature("current_dpd").to_dict() | {key: value}
+    with pytest.raises(ValueError, match=f"'{key}' of stored feature 'current_dpd'"):
+        Feature.from_dict(d)
+
+
+def _fake(name: str, **changes: Any) -> Feature:
+    """A copy of a real declaration under another name, its own family unless changed."""
+    base = {"name": name, "family": name, "evidence": None}
+    return dataclasses.replace(feature("current_dpd"), **(base | changes))
+
+
+def test_check_catalog_refuses_a_family_with_mixed_risk_factors() -> None:
+    a = _fake("a_6m", family="a")
+    b = _fake("a_12m", family="a", risk_factor=RiskFactor.SAVINGS)
+    assert _check_catalog([a, _fake("a_12m", family="a")])  # one factor: fine
+    with pytest.raises(ValueError, match="family 'a' mixes risk_factor values: a_6m "):
+        _check_catalog([a, b])
+    with pytest.raises(ValueError, match="mixes risk_factor"):
+        catalog_from_records([a.to_dict(), b.to_dict()])
+
+
+def test_check_catalog_refuses_a_family_with_mixed_five_c_groups() -> None:
+    a = _fake("a_6m", family="a")
+    b = _fake("a_12m", family="a", group=FiveC.CAPACITY)
+    with pytest.raises(ValueError, match="family 'a' mixes group values"):
+        _check_catalog([a, b])
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"improve_id": "  "}, "needs improve and missing texts"),
+        ({"missing_en": ""}, "needs improve and missing texts"),
+        ({"improve_en": "Pay {value} sooner."}, "no placeholder"),
+        ({"missing_id": "Belum ada {data}."}, "no placeholder"),
+        ({"family": ""}, "needs a family"),
+        ({"family": "something_else"}, "alone in family"),
+        ({"thin_file": True}, "thin-file feature 'x' must have the risk factor 'thin_file'"),
+        ({"raises_risk_en": "No value here."}, "exactly once"),
+    ],
+)
+def test_check_catalog_refuses_bad_declarations(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        _check_catalog([_fake("x", **changes)])
+
+
+def test_check_catalog_refuses_a_family_named_after_a_feature() -> None:
+    with pytest.raises(ValueError, match="named after a feature"):
+        _check_catalog([_fake("a", family="a"), _fake("b", family="a")])
+
+
+def test_catalog_from_records_refuses_an_empty_catalog_and_duplicates() -> None:
+    with pytest.raises(ValueError, match="at least one feature"):
+        catalog_from_records([])
+    record = feature("current_dpd").to_dict()
+    with pytest.raises(ValueError, match="declared twice"):
+        catalog_from_records([record, record])
+
+
+def test_format_value_works_for_every_feature_and_language() -> None:
+    langs: tuple[Lang, ...] = ("id", "en")
+    examples: dict[str, float | str] = {"category": "modal kerja", "month_of_year": 3, "flag": 1}
+    for f in CATALOG:
+        value = examples.get(f.unit, 0.5)
+        for lang in langs:
+            for raises in (True, False):
+                text = reason_text(f, value, raises, lang)
+                assert "{value}" not in text and text, f.name

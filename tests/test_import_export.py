@@ -19,9 +19,9 @@ from features.generator.run import GeneratorConfig, generate_ledger
 from features.ledger.contracts import TABLE_ORDER
 from features.ledger.exporter import export_ledger
 from features.ledger.importer import LedgerImportError, import_ledger
-from features.ledger.parsing import MONTHS_ID
 from features.ledger.sources import SourceError
 from features.ledger.store import Ledger
+from features.wording import MONTHS_ID
 from serving.cli import app
 from tests.conftest import PII_KEY, TODAY
 

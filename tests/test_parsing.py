@@ -11,16 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from features.ledger.parsing import (
-    MONTHS_ID,
     ParseError,
     clean_text,
-    format_date_id,
-    format_rupiah,
     is_blank,
     parse_date,
     parse_rate,
     parse_rupiah,
 )
+from features.wording import MONTHS_ID
 
 # ---------------------------------------------------------------------------- ParseError
 
@@ -187,20 +185,6 @@ def test_parse_rupiah_error_messages_quote_value_in_both_languages() -> None:
     assert str(info.value) == info.value.message_en
 
 
-@pytest.mark.parametrize(
-    ("amount", "expected"),
-    [
-        (1_250_000, "Rp 1.250.000"),
-        (-5_000, "-Rp 5.000"),
-        (0, "Rp 0"),
-        (999, "Rp 999"),
-        (1_000, "Rp 1.000"),
-    ],
-)
-def test_format_rupiah(amount: int, expected: str) -> None:
-    assert format_rupiah(amount) == expected
-
-
 # ---------------------------------------------------------------------------- parse_rate
 
 RATE_OK: list[tuple[object, float]] = [
@@ -340,26 +324,6 @@ def test_parse_date_error_quotes_value_and_lists_formats() -> None:
     assert "31/12/2025" in err.message_id and "Excel" in err.message_id
 
 
-def test_months_id() -> None:
-    assert len(MONTHS_ID) == 12
-    assert MONTHS_ID[0] == "Januari"
-    assert MONTHS_ID[4] == "Mei"
-    assert MONTHS_ID[7] == "Agustus"
-    assert MONTHS_ID[11] == "Desember"
-
-
-@pytest.mark.parametrize(
-    ("d", "expected"),
-    [
-        (D(2025, 12, 31), "31 Desember 2025"),
-        (D(2025, 1, 5), "5 Januari 2025"),
-        (D(2024, 8, 17), "17 Agustus 2024"),
-    ],
-)
-def test_format_date_id(d: dt.date, expected: str) -> None:
-    assert format_date_id(d) == expected
-
-
 # ---------------------------------------------------------------------------- properties
 
 _WS = st.sampled_from(["", " ", "  ", "\t", "\xa0", " \xa0 "])
@@ -399,11 +363,6 @@ def test_parse_rupiah_round_trips_every_style(
 ) -> None:
     text = ("\ufeff" if bom else "") + left + _style(n, style) + right
     assert parse_rupiah(text) == n
-
-
-@given(st.integers(min_value=-(10**12), max_value=10**12))
-def test_format_rupiah_round_trips(n: int) -> None:
-    assert parse_rupiah(format_rupiah(n)) == n
 
 
 @given(st.integers(min_value=-(10**12), max_value=10**12))
@@ -456,11 +415,6 @@ def test_parse_date_round_trips_every_style(d: dt.date, style: str, pick: int, c
     else:
         value = dt.datetime(d.year, d.month, d.day, pick, 30)
     assert parse_date(value) == d
-
-
-@given(st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2035, 12, 31)))
-def test_format_date_id_round_trips(d: dt.date) -> None:
-    assert parse_date(format_date_id(d)) == d
 
 
 @given(st.floats(min_value=0.0001, max_value=0.99, allow_nan=False))

@@ -7,12 +7,14 @@ generator, only the command line may import this one function).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from features.catalog import CATALOG, feature
 from features.generator.run import ORACLE_DIR, read_oracle
 from models.metrics import auc
 
@@ -47,8 +49,56 @@ def share_of_oracle(y: npt.ArrayLike, truth: npt.ArrayLike, model_auc: float) ->
 
 
 def compare_with_oracle(
-    ledger_dir: Path, loan_ids: pd.Series, y: npt.ArrayLike, model_auc: float
+    ledger_dir: Path,
+    loan_ids: pd.Series,
+    y: npt.ArrayLike,
+    model_auc: float,
+    adverse_factors: Sequence[Sequence[str]] | None = None,
+    flagged: npt.ArrayLike | None = None,
 ) -> dict[str, float] | None:
-    """:func:`share_of_oracle` for the given loans; None when there is no oracle for them."""
+    """:func:`share_of_oracle` for the given loans, and with each loan's adverse reasons'
+    risk factors (strongest first) also the reason fidelity (:func:`reason_fidelity`) over
+    all loans and among the ``flagged`` ones (referred or declined); None when there is no
+    oracle for them."""
     truth = true_pd(ledger_dir, loan_ids)
-    return None if truth is None else share_of_oracle(y, truth, model_auc)
+    if truth is None:
+        return None
+    out = share_of_oracle(y, truth, model_auc)
+    if adverse_factors is not None:
+        hits = reason_fidelity(ledger_dir, loan_ids, adverse_factors)
+        if hits is not None:
+            mask = np.ones(len(loan_ids), dtype=bool) if flagged is None else np.asarray(flagged)
+            for key, values in hits.items():
+                out[f"reason_fidelity_{key}_all"] = float(values.mean())
+                if mask.any():
+                    out[f"reason_fidelity_{key}_referred_or_declined"] = float(values[mask].mean())
+    return out
+
+
+def reason_fidelity(
+    ledger_dir: Path, loan_ids: pd.Series, adverse_factors: Sequence[Sequence[str]]
+) -> dict[str, npt.NDArray[np.float64]] | None:
+    """Per loan: whether the oracle's main adverse driver is among the risk factors of the
+    first 3 (``top3``) or the first (``top1``) adverse reasons, and the chance of the top 3
+    naming it (``chance_top3``: their distinct factors over all factors the catalog uses).
+
+    ``adverse_factors`` holds each loan's adverse reasons' risk factors, strongest first.
+    The driver is named as the catalog names it (`simulate.TRUE_DRIVERS`), so the catalog
+    says which risk factor it is. None when there is no oracle for these loans.
+    """
+    if not has_oracle(ledger_dir):
+        return None
+    truth = read_oracle(ledger_dir).set_index("loan_id")["driver_1"]
+    ids = pd.Index(loan_ids.astype("str"))
+    if not ids.isin(truth.index).all() or len(ids) != len(adverse_factors):
+        return None
+    main = [feature(str(d)).risk_factor.value for d in truth.loc[ids]]
+    factors_in_use = len({f.risk_factor for f in CATALOG})
+    top3 = np.array([m in fs[:3] for m, fs in zip(main, adverse_factors, strict=True)])
+    top1 = np.array([bool(fs) and fs[0] == m for m, fs in zip(main, adverse_factors, strict=True)])
+    chance = np.array([len(set(fs[:3])) / factors_in_use for fs in adverse_factors])
+    return {
+        "top3": top3.astype(np.float64),
+        "top1": top1.astype(np.float64),
+        "chance_top3": chance,
+    }

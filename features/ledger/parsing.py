@@ -5,7 +5,8 @@ Exports arrive as CSV (every cell a string) or as XLSX read by openpyxl (cells m
 Indonesian conventions differ from the English defaults most libraries assume: ``.``
 groups thousands, ``,`` marks decimals, dates are day-first and month names are in
 Bahasa Indonesia. These functions are pure and work on one value at a time so that
-callers can report every bad cell with its row and column.
+callers can report every bad cell with its row and column. Writing values the Indonesian
+way (Rupiah, dates, month names) is :mod:`features.wording`'s job.
 """
 
 from __future__ import annotations
@@ -18,12 +19,9 @@ from decimal import Decimal
 from typing import Literal
 
 __all__ = [
-    "MONTHS_ID",
     "ParseError",
     "ParseRule",
     "clean_text",
-    "format_date_id",
-    "format_rupiah",
     "is_blank",
     "parse_date",
     "parse_rate",
@@ -31,21 +29,6 @@ __all__ = [
 ]
 
 ParseRule = Literal["unparseable", "not_whole_rupiah"]
-
-MONTHS_ID: tuple[str, ...] = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
 
 _CACHE_SIZE = 1 << 16
 
@@ -282,12 +265,6 @@ def parse_rupiah(value: object) -> int:
     raise _rupiah_unparseable(value)
 
 
-def format_rupiah(amount: int) -> str:
-    """Rupiah the way Indonesian users write it: "Rp 1.250.000", "-Rp 5.000"."""
-    body = f"{abs(amount):,}".replace(",", ".")
-    return f"-Rp {body}" if amount < 0 else f"Rp {body}"
-
-
 # ----------------------------------------------------------------------------- rates
 
 _RATE_RE = re.compile(
@@ -474,8 +451,3 @@ def parse_date(value: object) -> dt.date:
     if isinstance(value, str):
         return _parse_date_text(value)
     raise _date_unparseable(value)
-
-
-def format_date_id(d: dt.date) -> str:
-    """Date as Indonesian users read it: "31 Desember 2025"."""
-    return f"{d.day} {MONTHS_ID[d.month - 1]} {d.year}"

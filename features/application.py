@@ -1,0 +1,450 @@
+"""A member's profile plus a loan request -> the model's input: one computation for both the
+training table and serving.
+
+The catalog's request-dependent features (`REQUEST_FEATURES`) describe the loan applied
+for, not the member: the application month, the amount, tenor, flat rate, purpose and
+product, and three affordability ratios of the proposed flat-rate instalment
+(`principal / tenor + principal x rate`) to the profile's income, sembako spend and, with
+the debt already serviced, income again (each capped at `RATIO_CAP`, missing where the
+denominator is 0 or missing).
+
+- `request_features` is the vectorised computation. `RepaymentProfileBuilder.transform`
+  calls it for every application of the training table; nothing else computes them.
+- `application_record(profile, request)` is the serving path: the profile dict that
+  `ProfileStore.fetch` returns, with the request's features filled in by the same function
+  on one row.
+- `application_frame(profiles, requests)` is the batch version (batch scoring).
+
+Point in time: a profile as of T describes the member before day T. The application month
+is the month of the application date, which may be later than T (a current profile is as
+of the ledger's as-of day; the application is made today); an application dated before
+its profile's as-of day would be scored with events after it and is refused.
+
+Words. Purpose and product accept the ledger's values (`raw_materials`), their Indonesian
+and English labels (`Bahan baku`) and the importer's aliases (`features/ledger/headers.py`:
+`stok`, `perahu`, `darurat`, `tanggung renteng`, ...), compared after the importer's
+`normalise` (case, `_`, `-` and spaces alike). One word is added here: "modal usaha"
+(business capital) as a *purpose* means `business_expansion`. In the ledger "modal usaha"
+names the working-capital *product* (`Pinjaman modal usaha`; the importer maps it so, and
+it stays so for `product`), and the generator gives a working-capital loan the purpose of
+the member's trade (inputs, equipment, stock, gear or expansion). Officers who write
+"modal usaha" as the purpose state no particular input: the trade-neutral business purpose
+is `business_expansion` ("pengembangan usaha"), the one business purpose the generator
+uses across processing, production, trade and services. The narrower "modal kerja"
+(working capital: the operating cycle) keeps the importer's meaning, `raw_materials`, so a
+word means the same on import and at scoring. The product defaults to `working_capital`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from features.ledger.contracts import TABLES
+from features.ledger.enums import LabelledEnum, LoanProduct, LoanPurpose
+from features.ledger.headers import normalise, value_lookup
+
+Array = npt.NDArray[Any]
+
+REQUEST_FEATURES: tuple[str, ...] = (
+    "application_month",
+    "loan_amount",
+    "tenor_months",
+    "flat_monthly_rate",
+    "loan_purpose",
+    "loan_product",
+    "instalment_to_income",
+    "instalment_to_sembako_spend",
+    "debt_service_to_income",
+)
+# the profile's features the ratios are computed from
+PROFILE_INPUTS: tuple[str, ...] = (
+    "estimated_monthly_income",
+    "sembako_spend_12m",
+    "existing_debt_service",
+)
+CATEGORICAL_REQUEST_FEATURES = frozenset({"application_month", "loan_purpose", "loan_product"})
+RATIO_CAP = 20.0
+# the bounds a ledger loan must satisfy (features/ledger/contracts.py): a request outside
+# them has no training rows like it
+_LOANS = TABLES["loans"]
+MAX_TENOR_MONTHS = int(_LOANS.column("tenor_months").high or 60)
+MAX_FLAT_MONTHLY_RATE = float(_LOANS.column("flat_monthly_rate").high or 0.10)
+DEFAULT_PRODUCT = LoanProduct.WORKING_CAPITAL.value
+REQUEST_COLUMNS: tuple[str, ...] = (
+    "member_id",
+    "amount",
+    "tenor_months",
+    "purpose",
+    "product",
+    "flat_monthly_rate",
+    "application_date",
+)
+# "modal usaha" as a purpose: see the module docstring
+_PURPOSE_WORDS: dict[str, str] = {"modal usaha": LoanPurpose.BUSINESS_EXPANSION.value}
+_MONTH_LABELS = np.array([None, *(str(m) for m in range(1, 13))], dtype=object)
+
+
+class LoanRequestError(ValueError):
+    """A loan request that cannot be scored; the message names the field."""
+
+
+# ----------------------------------------------------------------------------- words
+def _lookup(enum: type[LabelledEnum], extra: Mapping[str, str]) -> dict[str, str]:
+    return {**value_lookup(enum), **{normalise(k): v for k, v in extra.items()}}
+
+
+_PURPOSES = _lookup(LoanPurpose, _PURPOSE_WORDS)
+_PRODUCTS = _lookup(LoanProduct, {})
+
+
+def _word(name: str, value: object, lookup: Mapping[str, str], enum: type[LabelledEnum]) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise LoanRequestError(f"{name}: must be a {_what(enum)}; got {value!r}")
+    found = lookup.get(normalise(value))
+    if found is None:
+        raise LoanRequestError(
+            f"{name}: unknown {_what(enum)} {value!r}; expected one of "
+            f"{', '.join(enum.values())} (or an Indonesian word such as "
+            f"{enum(enum.values()[0]).label_id!r})"
+        )
+    return found
+
+
+def _what(enum: type[LabelledEnum]) -> str:
+    return "loan purpose" if enum is LoanPurpose else "loan product"
+
+
+def parse_purpose(value: object, name: str = "purpose") -> str:
+    """The `LoanPurpose` value for a value, label or Indonesian word (see module docstring)."""
+    return _word(name, value, _PURPOSES, LoanPurpose)
+
+
+def parse_product(value: object, name: str = "product") -> str:
+    """The `LoanProduct` value for a value, label or Indonesian word."""
+    return _word(name, value, _PRODUCTS, LoanProduct)
+
+
+# ----------------------------------------------------------------------------- one request
+def _shown(value: object) -> str:
+    """repr of a value, numpy scalars as the plain Python value they hold."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+def _whole(name: str, value: object, low: int, high: int | None, unit: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise LoanRequestError(f"{name}: must be a whole number of {unit}; got {_shown(value)}")
+    number = float(value)
+    if not math.isfinite(number) or not number.is_integer():
+        raise LoanRequestError(f"{name}: must be a whole number of {unit}; got {_shown(value)}")
+    if number < low or (high is not None and number > high):
+        bound = f"at least {low}" if high is None else f"from {low} to {high}"
+        raise LoanRequestError(f"{name}: must be {bound} {unit}; got {_shown(value)}")
+    return int(number)
+
+
+def _rate(name: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise LoanRequestError(
+            f"{name}: must be a number (a fraction a month); got {_shown(value)}"
+        )
+    rate = float(value)
+    if not math.isfinite(rate) or rate < 0 or rate > MAX_FLAT_MONTHLY_RATE:
+        raise LoanRequestError(
+            f"{name}: must be a fraction a month from 0 to {MAX_FLAT_MONTHLY_RATE:g} "
+            f"(0.015 = 1.5% flat a month); got {_shown(value)}"
+        )
+    return rate
+
+
+def _date(name: str, value: object) -> date:
+    if isinstance(value, datetime):  # also pd.Timestamp
+        if pd.isna(value):
+            raise LoanRequestError(f"{name}: must be a date; got {_shown(value)}")
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise LoanRequestError(f"{name}: must be a date (YYYY-MM-DD); got {_shown(value)}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoanRequest:
+    """The loan a member applies for, validated; words are turned into ledger values.
+
+    amount: principal in whole Rupiah, > 0. tenor_months: 1 to 60 monthly instalments.
+    purpose: a `LoanPurpose` (value, label or Indonesian word; "modal usaha" means
+    business_expansion). product: a `LoanProduct`, default working_capital.
+    flat_monthly_rate: a fraction a month (0.015 = 1.5% flat), 0 to 0.10. application_date:
+    default today (an ISO text is accepted too). Bad fields raise `LoanRequestError`
+    naming the field.
+    """
+
+    amount: int
+    tenor_months: int
+    purpose: str
+    product: str = DEFAULT_PRODUCT
+    flat_monthly_rate: float
+    application_date: date = field(default_factory=date.today)
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "amount", _whole("amount", self.amount, 1, None, "Rupiah"))
+        set_(
+            self,
+            "tenor_months",
+            _whole("tenor_months", self.tenor_months, 1, MAX_TENOR_MONTHS, "months"),
+        )
+        set_(self, "purpose", parse_purpose(self.purpose))
+        set_(self, "product", parse_product(self.product))
+        set_(self, "flat_monthly_rate", _rate("flat_monthly_rate", self.flat_monthly_rate))
+        set_(self, "application_date", _date("application_date", self.application_date))
+
+    @property
+    def instalment(self) -> float:
+        """The proposed flat-rate monthly instalment in Rupiah."""
+        return float(proposed_instalment(self.amount, self.tenor_months, self.flat_monthly_rate))
+
+
+# ----------------------------------------------------------------------------- the computation
+def proposed_instalment(principal: Any, tenor: Any, rate: Any) -> Array:
+    """Flat-rate monthly instalment: principal / tenor + principal x rate (NaN if missing)."""
+    p = np.asarray(principal, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.asarray(p / np.asarray(tenor, dtype=float) + p * np.asarray(rate, dtype=float))
+
+
+def _capped_ratio(num: Array, den: Array) -> Array:
+    """num / den capped at RATIO_CAP; NaN where den is 0 or missing."""
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    ok = np.isfinite(den) & (den > 0)
+    return np.asarray(np.minimum(np.where(ok, num / np.where(ok, den, 1.0), np.nan), RATIO_CAP))
+
+
+def _month_labels(dates: Any) -> Array:
+    """'1'..'12' for each date's calendar month (None where missing), as object text."""
+    months = pd.DatetimeIndex(pd.to_datetime(np.asarray(dates).ravel())).month
+    index = np.nan_to_num(np.asarray(months, dtype=float), nan=0.0).astype(np.int64)
+    return np.asarray(_MONTH_LABELS[index])
+
+
+def request_features(
+    profile: Mapping[str, Any] | pd.DataFrame,
+    principal: Any,
+    tenor: Any,
+    rate: Any,
+    purpose: Any,
+    product: Any,
+    application_date: Any,
+) -> dict[str, Array]:
+    """The `REQUEST_FEATURES`, one value per row, vectorised.
+
+    `profile` holds the `PROFILE_INPUTS` columns (arrays or a DataFrame) of the members'
+    profiles; the other arguments are aligned arrays of the request terms in ledger units
+    (Rupiah, months, a fraction a month, ledger values for purpose and product, dates).
+    Missing terms (NaN, None) give missing features: current profiles have no request.
+    """
+    instalment = proposed_instalment(principal, tenor, rate)
+    income = np.asarray(profile["estimated_monthly_income"], dtype=float)
+    spend = np.asarray(profile["sembako_spend_12m"], dtype=float)
+    existing = np.asarray(profile["existing_debt_service"], dtype=float)
+    return {
+        "application_month": _month_labels(application_date),
+        "loan_amount": np.asarray(principal, dtype=float),
+        "tenor_months": np.asarray(tenor, dtype=float),
+        "flat_monthly_rate": np.asarray(rate, dtype=float),
+        "loan_purpose": np.asarray(purpose, dtype=object),
+        "loan_product": np.asarray(product, dtype=object),
+        "instalment_to_income": _capped_ratio(instalment, income),
+        "instalment_to_sembako_spend": _capped_ratio(instalment, spend),
+        "debt_service_to_income": _capped_ratio(instalment + existing, income),
+    }
+
+
+def _number(value: object) -> float:
+    if value is None or value is pd.NA:
+        return math.nan
+    return float(value)  # type: ignore[arg-type]
+
+
+def _plain(value: object) -> object:
+    """A numpy scalar as the plain Python value a fetched profile holds (None for NaN)."""
+    if value is None:
+        return None
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else float(value)
+    return str(value)
+
+
+def _profile_date(as_of: object) -> date | None:
+    """The profile's as-of day (a date, text or timestamp), None when it has none."""
+    if as_of is None:
+        return None
+    try:
+        stamp = pd.Timestamp(as_of)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise LoanRequestError(f"profile: as_of is not a date: {as_of!r}") from None
+    return None if pd.isna(stamp) else stamp.date()
+
+
+def _check_order(application_date: date, as_of: date | None, where: str = "") -> None:
+    if as_of is not None and application_date < as_of:
+        raise LoanRequestError(
+            f"application_date{where}: {application_date.isoformat()} is before the profile's "
+            f"as-of day {as_of.isoformat()}; the profile would include events after the "
+            "application (build or fetch a profile as of the application date)"
+        )
+
+
+def application_record(profile: Mapping[str, Any], request: LoanRequest) -> dict[str, Any]:
+    """The profile (as `ProfileStore.fetch` returns it) with the request's features filled
+    in: the model's input for one application. Missing values are None, as in the profile.
+
+    Refused (`LoanRequestError`) when the application date is before the profile's as-of day.
+    """
+    missing = [c for c in PROFILE_INPUTS if c not in profile]
+    if missing:
+        raise LoanRequestError(f"profile: missing {', '.join(missing)} (not a member profile?)")
+    _check_order(request.application_date, _profile_date(profile.get("as_of")))
+    one = {c: np.array([_number(profile[c])]) for c in PROFILE_INPUTS}
+    features = request_features(
+        one,
+        [request.amount],
+        [request.tenor_months],
+        [request.flat_monthly_rate],
+        [request.purpose],
+        [request.product],
+        np.array([request.application_date], dtype="datetime64[D]"),
+    )
+    record = dict(profile)
+    for name, values in features.items():
+        record[name] = _plain(values[0])
+    return record
+
+
+# ----------------------------------------------------------------------------- batches
+def _request_columns(requests: pd.DataFrame) -> pd.DataFrame:
+    """The requests validated column by column (the first bad row is named), as ledger
+    values: amount int, tenor int, rate float, purpose and product values, dates."""
+    required = [c for c in REQUEST_COLUMNS if c not in ("product", "application_date")]
+    absent = [c for c in required if c not in requests.columns]
+    if absent:
+        raise LoanRequestError(f"requests: missing column(s) {', '.join(absent)}")
+    n = len(requests)
+    out = pd.DataFrame(index=requests.index)
+    out["member_id"] = requests["member_id"].astype("str")
+    for name, low, high, unit in (
+        ("amount", 1, None, "Rupiah"),
+        ("tenor_months", 1, MAX_TENOR_MONTHS, "months"),
+    ):
+        values = pd.to_numeric(requests[name], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(values) | (values != np.round(values)) | (values < low)
+        if high is not None:
+            bad |= values > high
+        if bad.any():
+            at = int(np.flatnonzero(bad)[0])
+            try:
+                _whole(name, requests[name].iloc[at], low, high, unit)
+            except LoanRequestError as exc:
+                raise LoanRequestError(f"row {requests.index[at]!r}: {exc}") from None
+        out[name] = values.astype(np.int64)
+    rate = pd.to_numeric(requests["flat_monthly_rate"], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(rate) | (rate < 0) | (rate > MAX_FLAT_MONTHLY_RATE)
+    if bad.any():
+        at = int(np.flatnonzero(bad)[0])
+        try:
+            _rate("flat_monthly_rate", requests["flat_monthly_rate"].iloc[at])
+        except LoanRequestError as exc:
+            raise LoanRequestError(f"row {requests.index[at]!r}: {exc}") from None
+    out["flat_monthly_rate"] = rate
+    for name, parse, default in (
+        ("purpose", parse_purpose, None),
+        ("product", parse_product, DEFAULT_PRODUCT),
+    ):
+        given = requests[name] if name in requests.columns else pd.Series(default, requests.index)
+        words = given.astype(object).where(given.notna(), default)
+        parsed: dict[object, str] = {}
+        for at, word in enumerate(words):
+            if word not in parsed:
+                try:
+                    parsed[word] = parse(word)
+                except LoanRequestError as exc:
+                    raise LoanRequestError(f"row {requests.index[at]!r}: {exc}") from None
+        out[name] = words.map(parsed).astype("str")
+    if "application_date" in requests.columns:
+        when = pd.to_datetime(requests["application_date"], errors="coerce")
+        if when.isna().any():
+            at = int(np.flatnonzero(when.isna().to_numpy())[0])
+            raise LoanRequestError(
+                f"row {requests.index[at]!r}: application_date: must be a date (YYYY-MM-DD); "
+                f"got {requests['application_date'].iloc[at]!r}"
+            )
+        out["application_date"] = when.dt.normalize().astype("datetime64[ms]")
+    else:
+        out["application_date"] = np.full(n, np.datetime64(date.today(), "ms"))
+    return out
+
+
+def application_frame(profiles: pd.DataFrame, requests: pd.DataFrame) -> pd.DataFrame:
+    """`application_record` for a batch: one row per request (index of `requests`, so its
+    other columns join back), the member's profile row with the request's features filled
+    in and an `application_date` column after `as_of`.
+
+    `requests` has the `REQUEST_COLUMNS` (product and application_date optional: default
+    working_capital and today); `profiles` one row per member (`member_id`), as built by
+    `current_profiles` or read from a features folder. Refused (`LoanRequestError`, the row
+    named) for a bad field, a member without a profile, or an application dated before its
+    profile's as-of day.
+    """
+    terms = _request_columns(requests)
+    ids = profiles["member_id"].astype("str")
+    if ids.duplicated().any():
+        twice = sorted(set(ids[ids.duplicated()]))[:5]
+        raise LoanRequestError(f"profiles: more than one profile for member(s) {twice}")
+    at = pd.Index(ids).get_indexer(pd.Index(terms["member_id"]))
+    if (at < 0).any():
+        unknown = sorted(set(terms["member_id"][at < 0]))
+        raise LoanRequestError(
+            f"member_id: no profile for {len(unknown)} member(s): {', '.join(unknown[:5])}"
+        )
+    out = profiles.iloc[at].reset_index(drop=True)
+    when = terms["application_date"].to_numpy()
+    if "as_of" in out.columns:
+        as_of = pd.to_datetime(out["as_of"]).to_numpy(dtype="datetime64[ms]")
+        early = when < as_of
+        if early.any():
+            i = int(np.flatnonzero(early)[0])
+            try:
+                _check_order(
+                    pd.Timestamp(when[i]).date(), pd.Timestamp(as_of[i]).date(), " of a request"
+                )
+            except LoanRequestError as exc:
+                raise LoanRequestError(f"row {requests.index[i]!r}: {exc}") from None
+    features = request_features(
+        out,
+        terms["amount"].to_numpy(),
+        terms["tenor_months"].to_numpy(),
+        terms["flat_monthly_rate"].to_numpy(),
+        terms["purpose"].to_numpy(dtype=object),
+        terms["product"].to_numpy(dtype=object),
+        when,
+    )
+    for name, values in features.items():
+        out[name] = pd.Categorical(values) if name in CATEGORICAL_REQUEST_FEATURES else values
+    columns = list(out.columns)
+    place = columns.index("as_of") + 1 if "as_of" in columns else len(columns)
+    out.insert(place, "application_date", when)
+    out.index = requests.index
+    return out

@@ -1,0 +1,1325 @@
+"""The validation report an analyst signs: one self-contained HTML file.
+
+Every figure is computed on the test period by pure functions (`report_figures` gathers
+them into one JSON-ready dict, the numbers the tests check); `render_report` turns those
+numbers and the plots (PNG, base64-embedded, no network and no external CSS or JS) into the
+page. Anything that cannot be computed (one class in a group, an empty group, a section
+without its data) reads "n/a" or "not available", never NaN.
+
+Conventions as in `models.metrics`: ``y`` is 1 for a default, PD is the calibrated
+probability of default, and discrimination figures (AUC, Gini, KS) rank loans by PD.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from features.catalog import FiveC, format_value
+from features.catalog import feature as catalog_feature
+from models import plots
+from models.artifact import AmanahModel
+from models.metrics import (
+    PSI_EPSILON,
+    auc,
+    brier,
+    calibration_by_group,
+    calibration_error,
+    calibration_table,
+    psi,
+)
+from models.training import AMANAH_TARGET, FAIRNESS, approval_ratios
+
+__all__ = [
+    "PSI_SHIFTED",
+    "PSI_WATCH",
+    "WOE_COLUMN",
+    "ReportInputs",
+    "auc_by_group",
+    "category_psi",
+    "feature_psi",
+    "gains_table",
+    "ks_statistic",
+    "psi_band",
+    "render_report",
+    "report_figures",
+    "write_report_html",
+]
+
+PSI_WATCH = 0.10
+"""PSI from here up to `PSI_SHIFTED` is "watch" (pantau)."""
+PSI_SHIFTED = 0.25
+"""PSI above this is "shifted" (bergeser): the population has moved."""
+WOE_COLUMN = "pd_woe_baseline"
+"""Test-frame column holding the WoE scorecard's PD, when the challenger is reported."""
+SHAP_ROWS = 2000
+DEPENDENCE_PLOTS = 4
+MISSING = "(missing)"
+
+_DEFAULT_DEFINITION = (
+    "more than 90 days past due (OJK kolektibilitas 3, kurang lancar, or worse) within "
+    "12 months of disbursement"
+)
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """What the report is about. ``test`` holds the test-period rows: the model's features,
+    the target and the fairness columns (``gender``, ``cooperative_profile``), optionally the
+    WoE scorecard's PD as ``pd_woe_baseline``. ``periods`` and ``rows`` (e.g. a
+    `TrainingResult.report`'s) fill the header; without them they are read off the frames."""
+
+    model: AmanahModel
+    test: pd.DataFrame
+    target: str
+    train: pd.DataFrame | None = None
+    title: str = "Amanah validation report"
+    model_name: str | None = None
+    model_version: str | None = None
+    reference: Mapping[str, Any] | None = None
+    reason_examples: Sequence[Mapping[str, Any]] = ()
+    oracle: Mapping[str, float] | None = None
+    fidelity: Mapping[str, float] | None = None
+    periods: Mapping[str, Any] | None = None
+    rows: Mapping[str, int] | None = None
+    shap_rows: int = SHAP_ROWS
+    seed: int = 0
+
+
+# -- figures: pure functions -------------------------------------------------------------------
+
+
+def _labels(y: ArrayLike) -> NDArray[np.float64]:
+    t = np.asarray(y, dtype=np.float64)
+    if t.ndim != 1 or not np.all((t == 0.0) | (t == 1.0)):
+        raise ValueError("y must be 1-D and hold only 0 (repaid) and 1 (default)")
+    return t
+
+
+def ks_statistic(y: ArrayLike, score: ArrayLike) -> tuple[float, float]:
+    """Kolmogorov-Smirnov distance between the score distributions of defaults and repaid
+    loans: ``max_s |F_default(s) - F_repaid(s)|`` over every observed score, and the score at
+    which it is reached. ValueError when either outcome is absent."""
+    t = _labels(y)
+    s = np.asarray(score, dtype=np.float64)
+    if s.shape != t.shape or not np.all(np.isfinite(s)):
+        raise ValueError("score must be finite with one value per label")
+    bad, good = np.sort(s[t == 1.0]), np.sort(s[t == 0.0])
+    if len(bad) == 0 or len(good) == 0:
+        raise ValueError("KS needs both defaults and repaid loans")
+    grid = np.unique(s)
+    gap = np.abs(
+        np.searchsorted(bad, grid, side="right") / len(bad)
+        - np.searchsorted(good, grid, side="right") / len(good)
+    )
+    i = int(np.argmax(gap))
+    return float(gap[i]), float(grid[i])
+
+
+def gains_table(y: ArrayLike, pd_: ArrayLike, bands: int = 10) -> pd.DataFrame:
+    """Gains by PD decile, riskiest first (``decile`` 1 = highest PD).
+
+    Deciles are cut at the unique PD quantiles, right-closed, so tied PDs share a decile and
+    a heavily tied PD (isotonic calibration) may give fewer than ten. Columns: ``decile``,
+    ``n``, ``defaults``, ``default_rate``, ``pd_min``, ``pd_max``, ``mean_pd``,
+    ``cum_share_of_loans``, ``cum_defaults``, ``cum_capture`` (cumulative share of all
+    defaults), ``lift`` (decile default rate over the overall rate) and ``cum_lift``; the
+    rates and lifts are NaN when there are no defaults at all.
+    """
+    t = _labels(y)
+    p = np.asarray(pd_, dtype=np.float64)
+    if p.shape != t.shape or len(p) == 0 or not np.all(np.isfinite(p)):
+        raise ValueError("pd_ must be finite, non-empty and one value per label")
+    edges = np.unique(np.quantile(p, np.linspace(0.0, 1.0, bands + 1)[1:-1]))
+    edges = edges[edges < p.max()]
+    idx = edges.shape[0] - np.searchsorted(edges, p, side="left")  # 0 = riskiest
+    k = edges.shape[0] + 1
+    n = np.bincount(idx, minlength=k)
+    defaults = np.bincount(idx, weights=t, minlength=k)
+    keep = n > 0
+    n, defaults = n[keep], defaults[keep]
+    pd_sum = np.bincount(idx, weights=p, minlength=k)[keep]
+    groups = pd.Series(p).groupby(idx)
+    total, overall = float(t.sum()), float(t.mean())
+    cum_n, cum_d = np.cumsum(n), np.cumsum(defaults)
+    rate = defaults / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        capture = cum_d / total if total else np.full(len(n), np.nan)
+        lift = rate / overall if overall else np.full(len(n), np.nan)
+    return pd.DataFrame(
+        {
+            "decile": np.arange(1, len(n) + 1, dtype=np.int64),
+            "n": n.astype(np.int64),
+            "defaults": np.rint(defaults).astype(np.int64),
+            "default_rate": rate,
+            "pd_min": groups.min().to_numpy(),
+            "pd_max": groups.max().to_numpy(),
+            "mean_pd": pd_sum / n,
+            "cum_share_of_loans": cum_n / len(p),
+            "cum_defaults": np.rint(cum_d).astype(np.int64),
+            "cum_capture": capture,
+            "lift": lift,
+            "cum_lift": capture / (cum_n / len(p)),
+        }
+    )
+
+
+def _share_psi(expected: pd.Series, actual: pd.Series) -> float:
+    """PSI over the bins named by the two series' values (every value its own bin)."""
+    e = expected.value_counts(normalize=True, dropna=False)
+    a = actual.value_counts(normalize=True, dropna=False)
+    bins = e.index.union(a.index)
+    e_share = e.reindex(bins, fill_value=0.0).to_numpy(dtype=np.float64)
+    a_share = a.reindex(bins, fill_value=0.0).to_numpy(dtype=np.float64)
+    e_share = np.where(e_share == 0.0, PSI_EPSILON, e_share)
+    a_share = np.where(a_share == 0.0, PSI_EPSILON, a_share)
+    return float(np.sum((a_share - e_share) * np.log(a_share / e_share)))
+
+
+def category_psi(expected: ArrayLike | pd.Series, actual: ArrayLike | pd.Series) -> float:
+    """PSI over category shares (values compared as text); missing values are a bin of
+    their own, and a category seen on one side only gets `PSI_EPSILON` on the other."""
+
+    def bins(values: ArrayLike | pd.Series) -> pd.Series:
+        s = pd.Series(values) if not isinstance(values, pd.Series) else values
+        return s.astype("str").where(s.notna(), MISSING).reset_index(drop=True)
+
+    e, a = bins(expected), bins(actual)
+    if len(e) == 0 or len(a) == 0:
+        raise ValueError("PSI needs values on both sides")
+    return _share_psi(e, a)
+
+
+def feature_psi(
+    expected: pd.Series, actual: pd.Series, categorical: bool = False, bins: int = 10
+) -> float:
+    """PSI of one feature, ``actual`` (test) against ``expected`` (train).
+
+    Categorical: `category_psi`. Numeric without missing values: `models.metrics.psi`
+    (bins at the expected side's deciles). Numeric with missing values: the same decile bins
+    plus one bin for missing, so a change in the share of missing values counts as drift.
+    """
+    if categorical:
+        return category_psi(expected, actual)
+    e = pd.to_numeric(expected).to_numpy(dtype=np.float64, na_value=np.nan)
+    a = pd.to_numeric(actual).to_numpy(dtype=np.float64, na_value=np.nan)
+    if len(e) == 0 or len(a) == 0:
+        raise ValueError("PSI needs values on both sides")
+    e_missing, a_missing = ~np.isfinite(e), ~np.isfinite(a)
+    if not e_missing.any() and not a_missing.any():
+        return psi(e, a, bins=bins)
+    present = e[~e_missing]
+    if len(present):
+        edges = np.unique(np.quantile(present, np.linspace(0.0, 1.0, bins + 1)[1:-1]))
+        edges = edges[edges < present.max()]
+    else:
+        edges = np.empty(0)
+
+    def codes(values: NDArray[np.float64], missing: NDArray[np.bool_]) -> pd.Series:
+        index = np.searchsorted(edges, np.where(missing, 0.0, values), side="left")
+        return pd.Series(np.where(missing, -1, index))
+
+    return _share_psi(codes(e, e_missing), codes(a, a_missing))
+
+
+def psi_band(value: float | None) -> str:
+    """ "stable" below 0.10, "watch" up to 0.25, "shifted" above, "n/a" when unknown."""
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    if value < PSI_WATCH:
+        return "stable"
+    return "watch" if value <= PSI_SHIFTED else "shifted"
+
+
+def auc_by_group(y: ArrayLike, score: ArrayLike, group: ArrayLike) -> pd.DataFrame:
+    """AUC within each group. Columns ``group``, ``n``, ``defaults``, ``auc`` (NaN when the
+    group holds only one outcome)."""
+    t = _labels(y)
+    s = np.asarray(score, dtype=np.float64)
+    g = pd.Series(np.asarray(group)).to_numpy()
+    rows = []
+    for label in sorted(pd.unique(g), key=str):
+        mask = g == label
+        rows.append(
+            {
+                "group": label,
+                "n": int(mask.sum()),
+                "defaults": int(t[mask].sum()),
+                "auc": _maybe(auc, t[mask], s[mask]),
+            }
+        )
+    out = pd.DataFrame(rows, columns=["group", "n", "defaults", "auc"])
+    out["auc"] = pd.to_numeric(out["auc"]).astype(float)
+    return out
+
+
+def _maybe(function: Callable[..., Any], *args: Any) -> Any:
+    """The figure, or None when it is undefined on these rows (one class, no rows)."""
+    try:
+        value = function(*args)
+    except ValueError:
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _quality(y: NDArray[np.float64], pd_: NDArray[np.float64]) -> dict[str, Any]:
+    """AUC, Gini, KS, Brier and calibration error of one PD on one set of loans."""
+    area = _maybe(auc, y, pd_)
+    ks = _maybe(ks_statistic, y, pd_)
+    return {
+        "n": len(y),
+        "defaults": int(y.sum()),
+        "auc": area,
+        "gini": None if area is None else 2.0 * area - 1.0,
+        "ks": None if ks is None else ks[0],
+        "ks_at_pd": None if ks is None else ks[1],
+        "brier": _maybe(brier, y, pd_),
+        "calibration_error": _maybe(calibration_error, y, pd_),
+    }
+
+
+def _clean(value: Any) -> Any:
+    """JSON-ready: numpy scalars as Python, NaN/inf and pandas' NA as None, frames as records."""
+    if isinstance(value, pd.DataFrame):
+        return _clean(value.to_dict(orient="records"))
+    if isinstance(value, Mapping):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_clean(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)
+
+
+# -- scoring the test period once --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Scored:
+    test: pd.DataFrame  # labelled test rows
+    y: NDArray[np.float64]
+    pd_: NDArray[np.float64]
+    points: NDArray[np.float64]
+    scored: pd.DataFrame  # model.predict(test)
+    unlabelled: int
+    train_pd: NDArray[np.float64] | None
+    baseline: NDArray[np.float64] | None  # WoE PD aligned with test, NaN where absent
+    explanation: Any  # shap.Explanation on the sample, or None
+    shap_error: str | None
+
+
+def _score(inputs: ReportInputs) -> _Scored:
+    if inputs.target not in inputs.test.columns:
+        raise ValueError(f"the test frame has no target column {inputs.target!r}")
+    target = pd.to_numeric(inputs.test[inputs.target], errors="coerce")
+    labelled = target.notna().to_numpy()
+    test = inputs.test[labelled].reset_index(drop=True)
+    if len(test) == 0:
+        raise ValueError("the test frame has no labelled rows")
+    if not target[labelled].isin((0, 1)).all():
+        raise ValueError(f"target {inputs.target!r} must hold 0 (repaid) and 1 (default) only")
+    model = inputs.model
+    scored = model.predict(test, reasons=False)  # the report's reasons come as data
+    pd_ = scored["pd"].to_numpy(dtype=np.float64)
+    baseline = None
+    if WOE_COLUMN in test.columns:
+        baseline = pd.to_numeric(test[WOE_COLUMN], errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
+    train_pd = None
+    if inputs.train is not None and len(inputs.train):
+        try:
+            train_pd = model.predict(inputs.train, reasons=False)["pd"].to_numpy(dtype=np.float64)
+        except ValueError:  # InputError: the training frame lacks a feature; PSI per feature
+            train_pd = None
+    explanation, error = _explain(model, test, inputs.shap_rows, inputs.seed)
+    return _Scored(
+        test=test,
+        y=target[labelled].to_numpy(dtype=np.float64),
+        pd_=pd_,
+        points=scored["score"].to_numpy(dtype=np.float64),
+        scored=scored,
+        unlabelled=int((~labelled).sum()),
+        train_pd=train_pd,
+        baseline=baseline,
+        explanation=explanation,
+        shap_error=error,
+    )
+
+
+def _explain(
+    model: AmanahModel, test: pd.DataFrame, rows: int, seed: int
+) -> tuple[Any, str | None]:
+    """Path-dependent TreeSHAP (the shap library's default) of the booster's log-odds on a
+    seeded sample of at most ``rows`` test rows."""
+    with warnings.catch_warnings():  # shap's import-time deprecation notices
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        import shap
+
+    if rows < 1:
+        return None, "SHAP was switched off for this report (shap_rows = 0)."
+    rng = np.random.default_rng(seed)
+    take = np.sort(rng.choice(len(test), size=min(rows, len(test)), replace=False))
+    # `prepare` gives the categoricals as pandas categories with the training categories,
+    # which is what the booster was trained on: shap hands the frame to LightGBM's own
+    # pred_contrib, which checks them. A plain `matrix` frame would be refused by LightGBM
+    # ("categorical_feature do not match"), so the prepared frame is the input here.
+    X = model.prepare(test.iloc[take])
+    try:
+        explanation = shap.TreeExplainer(model.booster)(X)
+    except Exception as exc:  # a plot must not cost the analyst the whole report
+        return None, f"SHAP could not be computed: {type(exc).__name__}: {exc}"
+    if explanation.values.ndim == 3:  # one column per class in some shap versions
+        explanation = explanation[:, :, 1]
+    return explanation, None
+
+
+# -- the figures -------------------------------------------------------------------------------
+
+
+def report_figures(inputs: ReportInputs) -> dict[str, Any]:
+    """Every number the report shows, JSON-ready (None where a figure is undefined)."""
+    return _figures(inputs, _score(inputs))
+
+
+def _figures(inputs: ReportInputs, s: _Scored) -> dict[str, Any]:
+    y, pd_ = s.y, s.pd_
+    quality = _quality(y, pd_)
+    figures: dict[str, Any] = {
+        "header": _header(inputs, s),
+        "discrimination": {
+            k: quality[k] for k in ("n", "defaults", "auc", "gini", "ks", "ks_at_pd")
+        },
+        "calibration": {
+            "brier": quality["brier"],
+            "calibration_error": quality["calibration_error"],
+            "mean_pd": float(np.mean(pd_)),
+            "default_rate": float(np.mean(y)),
+            "bins": calibration_table(y, pd_, bins=10),
+        },
+        "score_distribution": _score_summary(y, s.points),
+        "grades": _grades(inputs.model, y, pd_, s.scored),
+        "gains": gains_table(y, pd_),
+        "psi": _psi_section(inputs, s),
+        "fairness": _fairness(s),
+        "shap": _shap_summary(s),
+        "challenger": _challenger(s),
+        "reason_examples": [dict(example) for example in inputs.reason_examples],
+        "oracle": None if inputs.oracle is None else dict(inputs.oracle),
+        "fidelity": None if inputs.fidelity is None else dict(inputs.fidelity),
+    }
+    if inputs.oracle is not None:
+        figures["oracle"]["model_test_auc"] = quality["auc"]
+    cleaned: dict[str, Any] = _clean(figures)
+    return cleaned
+
+
+def _header(inputs: ReportInputs, s: _Scored) -> dict[str, Any]:
+    meta = inputs.model.metadata
+    time_column = meta.get("time_column")
+    rows: dict[str, Any] = dict(inputs.rows) if inputs.rows else {}
+    rows.setdefault("test", len(s.test))
+    if inputs.train is not None:
+        rows.setdefault("train", len(inputs.train))
+    if s.unlabelled:
+        rows["test_unlabelled_left_out"] = s.unlabelled
+    target = inputs.target
+    return {
+        "title": inputs.title,
+        "model_name": inputs.model_name or meta.get("model_name"),
+        "model_version": inputs.model_version or meta.get("model_version"),
+        "trained_at": meta.get("trained_at"),
+        "target": target,
+        "target_definition": _DEFAULT_DEFINITION if target == AMANAH_TARGET else None,
+        "time_column": time_column,
+        "periods": dict(inputs.periods) if inputs.periods else _periods(inputs, time_column),
+        "rows": rows,
+        "policy_version": meta.get("policy_version") or inputs.model.policy.version,
+        "feature_count": len(inputs.model.features),
+        "categorical_features": len(inputs.model.categories),
+        "seed": meta.get("seed"),
+        "best_iteration": meta.get("best_iteration"),
+        "best_params": meta.get("best_params"),
+        "features_source": meta.get("features_source"),
+        "reference": _reference(inputs.reference),
+    }
+
+
+def _periods(inputs: ReportInputs, time_column: str | None) -> dict[str, Any]:
+    if not time_column:
+        return {"split": "stratified random"}
+    out: dict[str, Any] = {}
+    for name, frame in (("train", inputs.train), ("test", inputs.test)):
+        if frame is not None and time_column in frame.columns and len(frame):
+            t = pd.to_datetime(frame[time_column])
+            out[name] = [str(t.min().date()), str(t.max().date())]
+    return out or {"split": f"out of time by {time_column} (dates not in the frames)"}
+
+
+def _reference(reference: Mapping[str, Any] | None) -> list[dict[str, Any]] | None:
+    if reference is None:
+        return None
+    rows = []
+    for name, value in reference.items():
+        row: dict[str, Any] = {
+            "feature": str(name),
+            "value": _clean(value),
+            "shown": None,
+            "description_en": None,
+            "description_id": None,
+            "group": None,
+        }
+        try:
+            f = catalog_feature(str(name))
+        except KeyError:
+            rows.append(row)
+            continue
+        plain = _clean(value)
+        try:
+            row["shown"] = format_value(
+                f, plain if isinstance(plain, str) else (None if plain is None else float(plain))
+            )
+        except (TypeError, ValueError):
+            row["shown"] = None
+        row.update(
+            description_en=f.description_en, description_id=f.description_id, group=f.group.value
+        )
+        rows.append(row)
+    return rows
+
+
+def _score_summary(y: NDArray[np.float64], points: NDArray[np.float64]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for label, part in (("repaid", points[y == 0]), ("defaulted", points[y == 1])):
+        out[label] = {
+            "n": len(part),
+            "mean": float(np.mean(part)) if len(part) else None,
+            "median": float(np.median(part)) if len(part) else None,
+            "p10": float(np.quantile(part, 0.1)) if len(part) else None,
+            "p90": float(np.quantile(part, 0.9)) if len(part) else None,
+        }
+    return out
+
+
+def _grades(
+    model: AmanahModel, y: NDArray[np.float64], pd_: NDArray[np.float64], scored: pd.DataFrame
+) -> dict[str, Any]:
+    table = model.grades.observed(pd_, y).rename_axis("grade").reset_index()
+    decisions = scored.groupby("grade")["decision"].value_counts().unstack(fill_value=0)
+    return {
+        "table": table,
+        "monotone": bool(model.grades.is_monotone(pd_, y)),
+        "decisions": {
+            str(g): {str(k): int(v) for k, v in row.items()} for g, row in decisions.iterrows()
+        },
+    }
+
+
+def _psi_section(inputs: ReportInputs, s: _Scored) -> dict[str, Any]:
+    train = inputs.train
+    if train is None or len(train) == 0:
+        return {"available": False, "score": None, "features": []}
+    model = inputs.model
+    score_psi = None
+    if s.train_pd is not None:
+        score_psi = _maybe(psi, model.scale.score(s.train_pd), model.scale.score(s.pd_))
+    rows: list[dict[str, Any]] = []
+    for name in model.features:
+        value = None
+        if name in train.columns:
+            value = _maybe(feature_psi, train[name], s.test[name], name in model.categories)
+        rows.append(
+            {
+                "feature": name,
+                "kind": "categorical" if name in model.categories else "numeric",
+                "psi": value,
+                "band": psi_band(value),
+            }
+        )
+    rows.sort(key=lambda r: (r["psi"] is None, -(r["psi"] or 0.0)))  # worst first, n/a last
+    bands = [r["band"] for r in rows]
+    return {
+        "available": True,
+        "score": {"psi": score_psi, "band": psi_band(score_psi)},
+        "features": rows,
+        "counts": {b: bands.count(b) for b in ("stable", "watch", "shifted", "n/a")},
+    }
+
+
+def _fairness(s: _Scored) -> dict[str, Any]:
+    screens = approval_ratios(s.scored["decision"], s.test)
+    out: dict[str, Any] = {}
+    for column in FAIRNESS:
+        if column not in s.test.columns:
+            continue
+        groups = s.test[column].astype("str").to_numpy()
+        approve = screens[column]["four_fifths"]
+        not_declined = screens[column]["four_fifths_not_declined"]
+        calibration = calibration_by_group(s.y, s.pd_, groups).set_index("group")
+        areas = auc_by_group(s.y, s.pd_, groups).set_index("group")
+        rows = []
+        for g in calibration.index:
+            rows.append(
+                {
+                    "group": g,
+                    "n": int(calibration.loc[g, "n"]),
+                    "defaults": int(areas.loc[g, "defaults"]),
+                    "approval_rate": approve["rates"].get(g),
+                    "not_declined_rate": not_declined["rates"].get(g),
+                    "auc": areas.loc[g, "auc"],
+                    "mean_pd": calibration.loc[g, "mean_pd"],
+                    "observed_rate": calibration.loc[g, "observed_rate"],
+                    "difference": calibration.loc[g, "difference"],
+                }
+            )
+        out[column] = {
+            "approval_ratio": approve["ratio"],
+            "passes_four_fifths": approve["passes"],
+            "not_declined_ratio": not_declined["ratio"],
+            "groups_too_small": approve["groups_too_small"],
+            "groups": rows,
+        }
+    return out
+
+
+def _shap_summary(s: _Scored) -> dict[str, Any]:
+    if s.explanation is None:
+        return {"available": False, "note": s.shap_error}
+    values = np.asarray(s.explanation.values, dtype=np.float64)
+    names = [str(n) for n in s.explanation.feature_names]
+    mean_abs = np.abs(values).mean(axis=0)
+    order = np.argsort(-mean_abs, kind="stable")
+    base = np.asarray(s.explanation.base_values, dtype=np.float64).ravel()
+    return {
+        "available": True,
+        "rows": int(values.shape[0]),
+        "expected_log_odds": float(base[0]) if len(base) else None,
+        "mean_abs": [{"feature": names[i], "mean_abs_shap": float(mean_abs[i])} for i in order],
+        "top": [names[i] for i in order[:DEPENDENCE_PLOTS]],
+    }
+
+
+def _challenger(s: _Scored) -> dict[str, Any]:
+    if s.baseline is None:
+        return {"available": False}
+    keep = np.isfinite(s.baseline) & (s.baseline >= 0.0) & (s.baseline <= 1.0)
+    return {
+        "available": True,
+        "rows": int(keep.sum()),
+        "rows_without_baseline": int((~keep).sum()),
+        "model": _quality(s.y[keep], s.pd_[keep]),
+        "woe": _quality(s.y[keep], s.baseline[keep]),
+    }
+
+
+# -- HTML ------------------------------------------------------------------------------------
+
+
+def render_report(inputs: ReportInputs) -> str:
+    """The report as one self-contained HTML page (plots embedded as base64 PNG)."""
+    s = _score(inputs)
+    figures = _figures(inputs, s)
+    return _page(figures, _images(s, figures))
+
+
+def write_report_html(inputs: ReportInputs, path: Path) -> Path:
+    """Render the report and write it (UTF-8) to ``path``; returns ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(inputs), encoding="utf-8")
+    return path
+
+
+def _images(s: _Scored, figures: Mapping[str, Any]) -> dict[str, str]:
+    """Plot name -> data URI, for the plots whose figures exist."""
+    images: dict[str, str] = {}
+    two_classes = figures["discrimination"]["auc"] is not None
+    if two_classes:
+        images["roc"] = plots.png_data_uri(
+            plots.roc_figure({"LightGBM": (s.y, s.pd_)}, "ROC, test period")
+        )
+        d = figures["discrimination"]
+        images["ks"] = plots.png_data_uri(plots.ks_figure(s.y, s.pd_, d["ks"], d["ks_at_pd"]))
+    images["reliability"] = plots.png_data_uri(
+        plots.reliability_figure(pd.DataFrame(figures["calibration"]["bins"]))
+    )
+    images["scores"] = plots.png_data_uri(plots.score_histogram_figure(s.y, s.points))
+    grades = pd.DataFrame(figures["grades"]["table"]).astype(
+        {"observed_rate": float, "mean_pd": float}
+    )
+    images["grades"] = plots.png_data_uri(plots.grade_figure(grades))
+    challenger = figures["challenger"]
+    if challenger["available"] and challenger["woe"]["auc"] is not None and s.baseline is not None:
+        keep = np.isfinite(s.baseline) & (s.baseline >= 0.0) & (s.baseline <= 1.0)
+        images["roc_challenger"] = plots.png_data_uri(
+            plots.roc_figure(
+                {
+                    "LightGBM": (s.y[keep], s.pd_[keep]),
+                    "WoE scorecard": (s.y[keep], s.baseline[keep]),
+                },
+                "ROC, test period: model and WoE scorecard",
+            )
+        )
+    if s.explanation is not None:
+        images["shap_summary"] = plots.png_data_uri(plots.shap_beeswarm_figure(s.explanation))
+        for name in figures["shap"]["top"]:
+            images[f"shap_dependence:{name}"] = plots.png_data_uri(
+                plots.shap_dependence_figure(s.explanation, name)
+            )
+    return images
+
+
+def _e(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _num(value: Any, digits: int = 3) -> str:
+    """A figure for the page: "n/a" for anything missing or not finite."""
+    if value is None or value is pd.NA:
+        return "n/a"
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        return f"{float(value):,.{digits}f}" if math.isfinite(value) else "n/a"
+    return _e(value)
+
+
+def _pct(value: Any, digits: int = 1) -> str:
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        return "n/a"
+    return f"{100.0 * value:.{digits}f}%"
+
+
+def _text(value: Any) -> str:
+    return "n/a" if value is None or value == "" else _e(value)
+
+
+_DECISIONS = {
+    "approve": "approve (Setujui)",
+    "refer": "refer (Rujuk)",
+    "decline": "decline (Tolak)",
+}
+
+
+def _decision(value: Any) -> str:
+    return _DECISIONS.get(str(value), _text(value))
+
+
+def _group_label(value: Any) -> str:
+    return MISSING if str(value) in ("nan", "None", "<NA>") else str(value)
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], css: str = "") -> str:
+    """A table from already-escaped cell HTML."""
+    head = "".join(f"<th>{h}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    cls = f' class="{css}"' if css else ""
+    return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _pairs(rows: Iterable[tuple[str, str]]) -> str:
+    body = "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows)
+    return f'<table class="pairs"><tbody>{body}</tbody></table>'
+
+
+def _img(images: Mapping[str, str], key: str, caption: str) -> str:
+    if key not in images:
+        return f'<p class="na">Plot not available: {_e(caption)} (n/a on these rows).</p>'
+    return (
+        f'<figure><img src="{images[key]}" alt="{_e(caption)}">'
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
+    )
+
+
+def _section(anchor: str, title: str, body: str) -> str:
+    return f'<section id="{anchor}"><h2>{title}</h2>{body}</section>'
+
+
+_SECTIONS = (
+    ("model", "Model and data <span class='id'>Model dan data</span>"),
+    ("discrimination", "Discrimination <span class='id'>Daya pembeda</span>"),
+    ("calibration", "Calibration <span class='id'>Kalibrasi</span>"),
+    ("scores", "Score distribution by outcome <span class='id'>Sebaran skor</span>"),
+    ("grades", "Observed default rate by grade <span class='id'>Gagal bayar per grade</span>"),
+    ("gains", "Gains by decile <span class='id'>Gains per desil</span>"),
+    ("psi", "Population stability (PSI) <span class='id'>Stabilitas populasi</span>"),
+    ("fairness", "Fairness <span class='id'>Keadilan</span>"),
+    ("shap", "SHAP explanations <span class='id'>Penjelasan SHAP</span>"),
+    ("challenger", "WoE scorecard challenger <span class='id'>Pembanding scorecard WoE</span>"),
+    ("reasons", "Examples of reasons <span class='id'>Contoh alasan</span>"),
+    ("oracle", "Against the oracle <span class='id'>Dibanding oracle</span>"),
+    ("fidelity", "Reason fidelity <span class='id'>Ketepatan alasan</span>"),
+)
+
+_CSS = """
+:root { --ink: #1d2430; --muted: #5b6472; --line: #d5dae1; --accent: #8a1c1c; }
+* { box-sizing: border-box; }
+body { font-family: "Segoe UI", "Helvetica Neue", Arial, sans-serif; color: var(--ink);
+  max-width: 1050px; margin: 0 auto; padding: 24px; line-height: 1.4; font-size: 14px; }
+h1 { font-size: 24px; margin: 0 0 4px; border-bottom: 3px solid var(--accent);
+  padding-bottom: 6px; }
+h2 { font-size: 19px; margin: 28px 0 8px; border-bottom: 1px solid var(--line);
+  padding-bottom: 4px; }
+h3 { font-size: 15px; margin: 16px 0 6px; }
+.id { color: var(--muted); font-weight: normal; font-style: italic; font-size: 0.85em; }
+.id::before { content: "· "; }
+.sub, .note, .na, figcaption { color: var(--muted); }
+.na { font-style: italic; }
+table { border-collapse: collapse; margin: 8px 0 12px; font-size: 13px; }
+th, td { border: 1px solid var(--line); padding: 3px 7px; text-align: left;
+  vertical-align: top; }
+thead th { background: #eef1f5; }
+td { font-variant-numeric: tabular-nums; }
+table.pairs th { background: #f6f7f9; width: 16em; font-weight: 600; }
+table.wide { width: 100%; }
+figure { display: inline-block; margin: 6px 12px 12px 0; vertical-align: top; }
+figure img { max-width: 100%; height: auto; border: 1px solid var(--line); }
+figcaption { font-size: 12px; }
+.flag-watch { background: #fff4d6; font-weight: 600; }
+.flag-shifted, .flag-fail { background: #fbe0e0; font-weight: 600; }
+.flag-pass { background: #e3f4e6; }
+.signoff { border: 2px solid var(--ink); padding: 10px 14px; margin: 14px 0;
+  display: grid; grid-template-columns: 1fr 1fr; gap: 18px 28px; }
+.signoff div { border-bottom: 1px solid var(--ink); min-height: 44px; padding-top: 2px;
+  font-size: 12px; color: var(--muted); }
+.signoff .wide { grid-column: 1 / 3; min-height: 64px; }
+nav.toc ol { columns: 2; font-size: 13px; }
+nav.toc a { color: var(--accent); text-decoration: none; }
+.applicant { border: 1px solid var(--line); padding: 6px 10px; margin: 10px 0; }
+@page { size: A4; margin: 14mm 12mm; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  nav.toc { display: none; }
+  h2 { break-after: avoid; page-break-after: avoid; }
+  figure, table, .signoff, .applicant { break-inside: avoid; page-break-inside: avoid; }
+  figure img { max-height: 9cm; }
+  a { color: inherit; text-decoration: none; }
+  thead th, table.pairs th, .flag-watch, .flag-shifted, .flag-fail, .flag-pass {
+    -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
+"""
+
+
+def _page(f: Mapping[str, Any], images: Mapping[str, str]) -> str:
+    h = f["header"]
+    present = {
+        "reasons": bool(f["reason_examples"]),
+        "oracle": f["oracle"] is not None,
+        "fidelity": f["fidelity"] is not None,
+    }
+    titles = dict(_SECTIONS)
+    body = {
+        "model": _model_section(h),
+        "discrimination": _discrimination_section(f, images),
+        "calibration": _calibration_section(f, images),
+        "scores": _scores_section(f, images),
+        "grades": _grades_section(f, images),
+        "gains": _gains_section(f),
+        "psi": _psi_html(f["psi"]),
+        "fairness": _fairness_html(f["fairness"]),
+        "shap": _shap_html(f["shap"], images),
+        "challenger": _challenger_html(f["challenger"], images),
+        "reasons": _reasons_html(f["reason_examples"]),
+        "oracle": _oracle_html(f["oracle"]) if f["oracle"] is not None else "",
+        "fidelity": _fidelity_html(f["fidelity"]) if f["fidelity"] is not None else "",
+    }
+    shown = [(a, t) for a, t in _SECTIONS if present.get(a, True)]
+    toc = "".join(f'<li><a href="#{a}">{t}</a></li>' for a, t in shown)
+    sections = "".join(_section(a, titles[a], body[a]) for a, _ in shown)
+    name = h["model_name"] or "unregistered model"
+    version = f" version {_e(h['model_version'])}" if h["model_version"] else ""
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(h['title'])}</title><style>{_CSS}</style></head><body>"
+        f"<header><h1>{_e(h['title'])}</h1>"
+        f'<p class="sub">Laporan validasi model &middot; {_e(name)}{version} &middot; '
+        f"trained {_text(h['trained_at'])} &middot; test period rows "
+        f"{_num(h['rows'].get('test'))}</p>"
+        f"{_signoff()}</header>"
+        f'<nav class="toc"><h2>Contents <span class="id">Daftar isi</span></h2><ol>{toc}</ol>'
+        f"</nav><main>{sections}</main>"
+        '<footer><p class="note">Generated by Amanah (models/report.py). All figures are on '
+        "the test period unless stated; PD is the calibrated probability of default.</p>"
+        "</footer></body></html>\n"
+    )
+
+
+def _signoff() -> str:
+    return (
+        '<div class="signoff" aria-label="sign-off">'
+        "<div>Signed off by (name, role) <span class='id'>Disetujui oleh</span></div>"
+        "<div>Date <span class='id'>Tanggal</span></div>"
+        "<div>Signature <span class='id'>Tanda tangan</span></div>"
+        "<div>Decision: approved / approved with conditions / rejected "
+        "<span class='id'>Keputusan</span></div>"
+        "<div class='wide'>Comments and conditions <span class='id'>Catatan</span></div>"
+        "</div>"
+    )
+
+
+def _model_section(h: Mapping[str, Any]) -> str:
+    periods = h["periods"]
+    if "split" in periods:
+        period_text = _e(periods["split"])
+    else:
+        period_text = "; ".join(
+            f"{_e(k)} {_e(v[0])} to {_e(v[1])}"
+            if isinstance(v, list) and len(v) == 2
+            else f"{_e(k)} {_e(v)}"
+            for k, v in periods.items()
+        )
+    rows = ", ".join(f"{_e(k)} {_num(v)}" for k, v in h["rows"].items())
+    target = _e(h["target"])
+    if h["target_definition"]:
+        target += f" <span class='note'>(default: {_e(h['target_definition'])})</span>"
+    params = h["best_params"] or {}
+    pairs = [
+        (
+            "Model",
+            _text(h["model_name"])
+            + (f", version {_e(h['model_version'])}" if h["model_version"] else ""),
+        ),
+        ("Trained at", _text(h["trained_at"])),
+        ("Target", target),
+        ("Periods", period_text or "n/a"),
+        ("Rows", rows or "n/a"),
+        ("Policy version", _text(h["policy_version"])),
+        (
+            "Features",
+            f"{_num(h['feature_count'])} ({_num(h['categorical_features'])} "
+            f"categorical; from {_text(h['features_source'])})",
+        ),
+        ("Best iteration, seed", f"{_num(h['best_iteration'])}, {_num(h['seed'])}"),
+        (
+            "LightGBM parameters",
+            ", ".join(f"{_e(k)}={_num(v, 4)}" for k, v in params.items()) or "n/a",
+        ),
+    ]
+    out = _pairs(pairs)
+    reference = h["reference"]
+    if reference is not None:
+        rows_html = [
+            (
+                _e(r["feature"]),
+                _text(r["value"]),
+                _text(r["shown"]),
+                _text(_five_c(r["group"])) if r["group"] else "n/a",
+                _text(r["description_en"]),
+                f"<span class='id'>{_e(r['description_id'])}</span>"
+                if r["description_id"]
+                else "n/a",
+            )
+            for r in reference
+        ]
+        out += (
+            "<h3>Reference applicant <span class='id'>Pemohon acuan</span></h3>"
+            "<p class='note'>The baseline the officer's reasons are measured against "
+            "(baseline Shapley in the serving path), as given for this report.</p>"
+            + _table(
+                ["feature", "value", "as read", "5C", "description", "deskripsi"],
+                rows_html,
+                "wide reference",
+            )
+        )
+    return out
+
+
+def _five_c(group: Any) -> str:
+    try:
+        c = FiveC(str(group))
+    except ValueError:
+        return str(group)
+    return f"{c.label_en} / {c.label_id}"
+
+
+def _discrimination_section(f: Mapping[str, Any], images: Mapping[str, str]) -> str:
+    d = f["discrimination"]
+    pairs = [
+        ("Loans, defaults", f"{_num(d['n'])}, {_num(d['defaults'])}"),
+        ("AUC", _num(d["auc"])),
+        ("Gini (2 AUC - 1)", _num(d["gini"])),
+        (
+            "KS",
+            _num(d["ks"]) + (f" at PD {_num(d['ks_at_pd'], 4)}" if d["ks"] is not None else ""),
+        ),
+    ]
+    return (
+        _pairs(pairs)
+        + _img(images, "roc", "ROC curve of the model's PD on the test period")
+        + _img(images, "ks", "KS: cumulative PD distributions of defaults and repaid loans")
+    )
+
+
+def _calibration_section(f: Mapping[str, Any], images: Mapping[str, str]) -> str:
+    c = f["calibration"]
+    pairs = [
+        ("Brier score", _num(c["brier"], 4)),
+        ("Calibration error (ECE, 10 bins)", _num(c["calibration_error"], 4)),
+        (
+            "Mean PD / observed default rate",
+            f"{_pct(c['mean_pd'], 2)} / {_pct(c['default_rate'], 2)}",
+        ),
+    ]
+    rows = [
+        (_num(b["bin"] + 1), _num(b["n"]), _pct(b["mean_pd"], 2), _pct(b["observed_rate"], 2))
+        for b in c["bins"]
+    ]
+    return (
+        _pairs(pairs)
+        + _img(images, "reliability", "Reliability: mean PD against observed rate per bin")
+        + _table(["bin", "loans", "mean PD", "observed rate"], rows)
+    )
+
+
+def _scores_section(f: Mapping[str, Any], images: Mapping[str, str]) -> str:
+    s = f["score_distribution"]
+    rows = [
+        (
+            label,
+            _num(v["n"]),
+            _num(v["mean"], 1),
+            _num(v["median"], 1),
+            _num(v["p10"], 1),
+            _num(v["p90"], 1),
+        )
+        for label, v in (
+            ("repaid (lunas)", s["repaid"]),
+            ("defaulted (gagal bayar)", s["defaulted"]),
+        )
+    ]
+    return (
+        "<p class='note'>Score in points: higher is safer (lower PD).</p>"
+        + _table(["outcome", "loans", "mean", "median", "10th pct", "90th pct"], rows)
+        + _img(images, "scores", "Score histogram by outcome, each as a share of its loans")
+    )
+
+
+def _grades_section(f: Mapping[str, Any], images: Mapping[str, str]) -> str:
+    g = f["grades"]
+    rows = []
+    for r in g["table"]:
+        decisions = g["decisions"].get(str(r["grade"]), {})
+        rows.append(
+            (
+                _e(r["grade"]),
+                f"({_pct(r['pd_low'], 2)}, {_pct(r['pd_high'], 2)}]",
+                _num(r["n"]),
+                _num(r["defaults"]),
+                _pct(r["mean_pd"], 2),
+                _pct(r["observed_rate"], 2),
+                ", ".join(f"{_decision(k)} {_num(v)}" for k, v in sorted(decisions.items()) if v)
+                or "none",
+            )
+        )
+    verdict = (
+        '<p class="flag-pass">The observed default rate rises monotonically from A to E.</p>'
+        if g["monotone"]
+        else '<p class="flag-fail">The observed default rate is NOT monotone from A to E.</p>'
+    )
+    return (
+        verdict
+        + _table(
+            ["grade", "PD band", "loans", "defaults", "mean PD", "observed rate", "decisions"], rows
+        )
+        + _img(images, "grades", "Observed default rate and mean PD by grade")
+    )
+
+
+def _gains_section(f: Mapping[str, Any]) -> str:
+    rows = [
+        (
+            _num(r["decile"]),
+            f"{_pct(r['pd_min'], 2)} – {_pct(r['pd_max'], 2)}",
+            _num(r["n"]),
+            _num(r["defaults"]),
+            _pct(r["default_rate"]),
+            _pct(r["cum_share_of_loans"]),
+            _pct(r["cum_capture"]),
+            _num(r["lift"], 2),
+            _num(r["cum_lift"], 2),
+        )
+        for r in f["gains"]
+    ]
+    return (
+        "<p class='note'>Deciles of PD, riskiest first; tied PDs share a decile, so there may "
+        "be fewer than ten. Capture: cumulative share of all defaults in the deciles so far; "
+        "lift: the decile's default rate over the overall rate.</p>"
+        + _table(
+            [
+                "decile",
+                "PD range",
+                "loans",
+                "defaults",
+                "default rate",
+                "cum. loans",
+                "cum. capture",
+                "lift",
+                "cum. lift",
+            ],
+            rows,
+        )
+    )
+
+
+def _band_cell(band: str) -> str:
+    labels = {
+        "stable": "stable (stabil)",
+        "watch": "watch (pantau)",
+        "shifted": "shifted (bergeser)",
+        "n/a": "n/a",
+    }
+    css = {"watch": "flag-watch", "shifted": "flag-shifted"}.get(band)
+    text = labels.get(band, _e(band))
+    return f'<span class="{css}">{text}</span>' if css else text
+
+
+def _psi_html(p: Mapping[str, Any]) -> str:
+    if not p["available"]:
+        return "<p class='na'>Not available: no training-period rows were given.</p>"
+    score = p["score"]
+    counts = p["counts"]
+    rows = [
+        (_e(r["feature"]), _e(r["kind"]), _num(r["psi"], 4), _band_cell(r["band"]))
+        for r in p["features"]
+    ]
+    return (
+        f"<p class='note'>Test period against the training period. Bands: below "
+        f"{PSI_WATCH:.2f} stable, {PSI_WATCH:.2f}–{PSI_SHIFTED:.2f} watch, above "
+        f"{PSI_SHIFTED:.2f} shifted. Numeric features in training deciles (missing values a "
+        "bin of their own); categorical features by category share.</p>"
+        + _pairs(
+            [
+                ("Score PSI", f"{_num(score['psi'], 4)} {_band_cell(score['band'])}"),
+                (
+                    "Features stable / watch / shifted / n/a",
+                    " / ".join(_num(counts[b]) for b in ("stable", "watch", "shifted", "n/a")),
+                ),
+            ]
+        )
+        + _table(["feature", "kind", "PSI", "band"], rows)
+    )
+
+
+def _fairness_html(fair: Mapping[str, Any]) -> str:
+    if not fair:
+        return (
+            "<p class='na'>Not available: the test frame has no gender or cooperative_profile.</p>"
+        )
+    out = (
+        "<p class='note'>Gender and area are never model inputs; they are kept for this test "
+        "only. Approval-rate ratio: lowest over highest approval rate among groups of at least "
+        "30 loans (four-fifths screen, pass at 0.80). Not declined counts referrals "
+        "(Rujuk) as well as approvals (Setujui). Difference: mean PD minus observed rate "
+        "(positive: the model over-states the group's risk).</p>"
+    )
+    names = {
+        "gender": "Gender <span class='id'>Jenis kelamin</span>",
+        "cooperative_profile": "Cooperative profile <span class='id'>Profil koperasi</span>",
+    }
+    for column, figures in fair.items():
+        passes = figures["passes_four_fifths"]
+        verdict_css = "flag-pass" if passes else "flag-fail"
+        verdict = "passes" if passes else ("n/a" if figures["approval_ratio"] is None else "fails")
+        rows = [
+            (
+                _e(_group_label(r["group"])),
+                _num(r["n"]),
+                _num(r["defaults"]),
+                _pct(r["approval_rate"]),
+                _pct(r["not_declined_rate"]),
+                _num(r["auc"]),
+                _pct(r["mean_pd"], 2),
+                _pct(r["observed_rate"], 2),
+                _pct(r["difference"], 2),
+            )
+            for r in figures["groups"]
+        ]
+        small = ", ".join(_e(_group_label(g)) for g in figures["groups_too_small"])
+        out += (
+            f"<h3>{names.get(column, _e(column))}</h3>"
+            + _pairs(
+                [
+                    (
+                        "Approval-rate ratio",
+                        f"{_num(figures['approval_ratio'])} "
+                        f"<span class='{verdict_css}'>four-fifths screen: {verdict}</span>",
+                    ),
+                    ("Not-declined ratio", _num(figures["not_declined_ratio"])),
+                    ("Groups too small for the ratio", small or "none"),
+                ]
+            )
+            + _table(
+                [
+                    "group",
+                    "loans",
+                    "defaults",
+                    "approval rate",
+                    "not declined",
+                    "AUC",
+                    "mean PD",
+                    "observed rate",
+                    "difference",
+                ],
+                rows,
+            )
+        )
+    return out
+
+
+def _shap_html(shap_figures: Mapping[str, Any], images: Mapping[str, str]) -> str:
+    if not shap_figures["available"]:
+        return f"<p class='na'>Not available. {_text(shap_figures['note'])}</p>"
+    rows = [(_e(r["feature"]), _num(r["mean_abs_shap"], 4)) for r in shap_figures["mean_abs"][:15]]
+    dependence = "".join(
+        _img(images, f"shap_dependence:{name}", f"SHAP dependence of {name}")
+        for name in shap_figures["top"]
+    )
+    return (
+        f"<p class='note'>TreeSHAP (path-dependent, the shap library's default) of the "
+        f"booster's log-odds, before calibration, on a seeded sample of "
+        f"{_num(shap_figures['rows'])} test loans; expected log-odds "
+        f"{_num(shap_figures['expected_log_odds'])}. These plots are for the analyst; the "
+        "officer's reasons come from the exact attribution in the serving path. Categorical "
+        "features are drawn grey in the summary.</p>"
+        + _img(images, "shap_summary", "SHAP summary (beeswarm)")
+        + _table(["feature", "mean |SHAP|"], rows)
+        + "<h3>Dependence plots, top features</h3>"
+        + dependence
+    )
+
+
+def _challenger_html(c: Mapping[str, Any], images: Mapping[str, str]) -> str:
+    if not c["available"]:
+        return f"<p class='na'>Not available: the test frame has no {WOE_COLUMN} column.</p>"
+    model, woe = c["model"], c["woe"]
+    rows = [
+        (label, _num(model[key], digits), _num(woe[key], digits))
+        for label, key, digits in (
+            ("AUC", "auc", 3),
+            ("Gini", "gini", 3),
+            ("KS", "ks", 3),
+            ("Brier", "brier", 4),
+            ("Calibration error", "calibration_error", 4),
+        )
+    ]
+    note = ""
+    if c["rows_without_baseline"]:
+        note = (
+            f"<p class='note'>{_num(c['rows_without_baseline'])} loans without a WoE PD "
+            "are left out of both columns.</p>"
+        )
+    return (
+        f"<p class='note'>Logistic-regression scorecard on weight-of-evidence bins, on the "
+        f"same {_num(c['rows'])} test loans.</p>"
+        + note
+        + _table(["figure", "LightGBM", "WoE scorecard"], rows)
+        + _img(images, "roc_challenger", "ROC of the model and the WoE scorecard")
+    )
+
+
+def _reasons_html(examples: Sequence[Mapping[str, Any]]) -> str:
+    directions = {
+        "adverse": "adverse <span class='id'>memberatkan</span>",
+        "favourable": "favourable <span class='id'>meringankan</span>",
+    }
+    out = []
+    for i, ex in enumerate(examples, start=1):
+        label = ex.get("applicant") or f"applicant {i}"
+        pd_value = ex.get("pd")
+        summary = (
+            f"PD {_pct(pd_value, 2) if isinstance(pd_value, int | float) else 'n/a'}, "
+            f"score {_num(ex.get('score'), 0)}, grade {_text(ex.get('grade'))}, "
+            f"decision {_decision(ex.get('decision'))}"
+        )
+        rows = [
+            (
+                directions.get(str(r.get("direction")), _text(r.get("direction"))),
+                _e(_five_c(r["group"])) if r.get("group") else "n/a",
+                _text(r.get("factor")),
+                _text(r.get("text_id")),
+                _text(r.get("text_en")),
+                _text(r.get("improve_id")),
+                _num(r.get("impact_logodds"), 3),
+                _num(r.get("impact_points"), 1),
+            )
+            for r in ex.get("reasons") or ()
+        ]
+        table = (
+            _table(
+                [
+                    "direction",
+                    "5C",
+                    "factor",
+                    "alasan",
+                    "reason",
+                    "cara memperbaiki",
+                    "log-odds",
+                    "points",
+                ],
+                rows,
+                "wide",
+            )
+            if rows
+            else "<p class='na'>No reasons given.</p>"
+        )
+        out.append(f"<div class='applicant'><h3>{_e(label)}</h3><p>{summary}</p>{table}</div>")
+    return "".join(out)
+
+
+def _oracle_html(o: Mapping[str, Any]) -> str:
+    share, target = o.get("auc_share_of_oracle"), o.get("auc_share_target")
+    meets = None
+    if isinstance(share, int | float) and isinstance(target, int | float):
+        meets = share >= target
+    return (
+        "<p class='note'>Generated data only: the generator's true PD of the test loans is "
+        "the best AUC any model could reach.</p>"
+        + _pairs(
+            [
+                ("Oracle test AUC", _num(o.get("oracle_test_auc"))),
+                ("Model test AUC", _num(o.get("model_test_auc"))),
+                ("AUC share of the oracle", _pct(share)),
+                ("Target share", _pct(target)),
+                ("Meets the target", _num(meets)),
+            ]
+        )
+    )
+
+
+_FIDELITY_NAMES = {
+    "top1_all": "top 1, all applicants",
+    "top3_all": "top 3, all applicants",
+    "top3_referred_or_declined": "top 3, referred or declined applicants",
+    "chance_top3": "top 3 by chance",
+}
+
+
+def _fidelity_html(fidelity: Mapping[str, Any]) -> str:
+    rows = [
+        (_e(_FIDELITY_NAMES.get(k, k.replace("_", " "))), _e(k), _num(v))
+        for k, v in fidelity.items()
+    ]
+    return _table(["figure", "key", "value"], rows)

@@ -1,0 +1,177 @@
+"""ReasonWriter on controlled attributions: ranking, families, honest handling of missing
+data, points, wording in the member's own values."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from features.catalog import CATALOG, RiskFactor, feature, reason_text
+from models.reasons import ReasonWriter, group_by_five_c
+
+NAMES = [f.name for f in CATALOG]
+CATEGORIES = {
+    f.name: ["1", "2", "3"] if f.unit == "month_of_year" else ["a", "b", "c"]
+    for f in CATALOG
+    if f.dtype == "category"
+}
+FACTOR = 20 / math.log(2)
+
+
+def _writer(**kwargs: float) -> ReasonWriter:
+    return ReasonWriter(CATALOG, NAMES, CATEGORIES, FACTOR, **kwargs)  # type: ignore[arg-type]
+
+
+def _row() -> np.ndarray:
+    """A member with a value for every feature (evidence flags set)."""
+    X = np.ones((1, len(NAMES)))
+    for j, f in enumerate(CATALOG):
+        if f.dtype == "category":
+            X[0, j] = 0.0
+    return X
+
+
+def _col(name: str) -> int:
+    return NAMES.index(name)
+
+
+def _solo(factor: RiskFactor | None = None) -> list[str]:
+    """Features alone in their family, optionally of one risk factor."""
+    counts: dict[str, int] = {}
+    for f in CATALOG:
+        counts[f.family] = counts.get(f.family, 0) + 1
+    return [
+        f.name
+        for f in CATALOG
+        if counts[f.family] == 1
+        and f.evidence is None
+        and (factor is None or f.risk_factor == factor)
+        and f.dtype == "float"
+    ]
+
+
+def test_at_most_four_adverse_and_two_favourable_strongest_first() -> None:
+    solo = _solo()
+    X, phi = _row(), np.zeros((1, len(NAMES)))
+    for k, name in enumerate(solo[:8]):
+        phi[0, _col(name)] = 0.1 * (k + 1)  # adverse, growing
+    for k, name in enumerate(solo[8:12]):
+        phi[0, _col(name)] = -0.05 * (k + 1)  # favourable
+    reasons = _writer().explain(phi, X)[0]
+    adverse = [r for r in reasons if r["direction"] == "adverse"]
+    favourable = [r for r in reasons if r["direction"] == "favourable"]
+    assert len(adverse) == 4 and len(favourable) == 2
+    assert reasons[:4] == adverse  # adverse first
+    assert [r["feature"] for r in adverse] == solo[7:3:-1]
+    assert [r["feature"] for r in favourable] == [solo[11], solo[10]]
+    impacts = [r["impact_logodds"] for r in adverse]
+    assert impacts == sorted(impacts, reverse=True)
+
+
+def test_impact_in_points_is_minus_factor_times_log_odds() -> None:
+    name = _solo()[0]
+    X, phi = _row(), np.zeros((1, len(NAMES)))
+    phi[0, _col(name)] = 0.3
+    (reason,) = _writer().explain(phi, X)[0]
+    assert reason["impact_logodds"] == pytest.approx(0.3)
+    assert reason["impact_points"] == pytest.approx(-0.3 * FACTOR)
+    assert reason["code"] == name.upper()
+    assert reason["group"] == feature(name).group.value
+    assert reason["factor"] == feature(name).risk_factor.value
+
+
+def test_small_impacts_give_no_reason() -> None:
+    X, phi = _row(), np.full((1, len(NAMES)), 0.001)
+    assert _writer(min_impact=0.02).explain(phi, X) == [[]]
+
+
+def test_a_family_makes_one_reason_worded_by_its_strongest_member() -> None:
+    families: dict[str, list[str]] = {}
+    for f in CATALOG:
+        if f.evidence is None and f.dtype == "float":
+            families.setdefault(f.family, []).append(f.name)
+    members = next(v for v in families.values() if len(v) >= 2)
+    X, phi = _row(), np.zeros((1, len(NAMES)))
+    X[0, _col(members[1])] = 3.0
+    phi[0, _col(members[0])] = 0.1
+    phi[0, _col(members[1])] = 0.2
+    (reason,) = _writer().explain(phi, X)[0]
+    assert reason["feature"] == members[1]
+    assert reason["impact_logodds"] == pytest.approx(0.3)
+    assert reason["value"] == 3.0
+    assert reason["text_id"] == reason_text(feature(members[1]), 3.0, True, "id")
+    assert reason["text_en"] == reason_text(feature(members[1]), 3.0, True, "en")
+
+
+def test_missing_data_never_gives_a_favourable_reason_and_an_adverse_one_says_what_is_missing() -> (
+    None
+):
+    name = _solo()[0]
+    X, phi = _row(), np.zeros((1, len(NAMES)))
+    X[0, _col(name)] = np.nan
+    phi[0, _col(name)] = -0.4
+    assert _writer().explain(phi, X) == [[]]
+    phi[0, _col(name)] = 0.4
+    (reason,) = _writer().explain(phi, X)[0]
+    assert reason["code"] == name.upper() + "_MISSING"
+    assert reason["factor"] == RiskFactor.THIN_FILE.value
+    assert reason["value"] is None
+    assert reason["text_id"] == feature(name).missing_id
+    assert reason["text_en"] == feature(name).missing_en
+    assert reason["improve_id"] == feature(name).improve_id
+
+
+def test_a_value_without_its_evidence_is_treated_as_missing() -> None:
+    with_evidence = [f for f in CATALOG if f.evidence is not None]
+    assert with_evidence, "the catalog declares evidence flags (instalment history, group)"
+    f = with_evidence[0]
+    X, phi = _row(), np.zeros((1, len(NAMES)))
+    X[0, _col(f.name)] = 0.0  # "0 late instalments" ...
+    X[0, _col(str(f.evidence))] = 0.0  # ... of a member who never borrowed
+    phi[0, _col(f.name)] = -0.5
+    assert [r for r in _writer().explain(phi, X)[0] if r["feature"] == f.name] == []
+    X[0, _col(str(f.evidence))] = 1.0
+    (reason,) = [r for r in _writer().explain(phi, X)[0] if r["feature"] == f.name]
+    assert reason["direction"] == "favourable" and reason["improve_id"] == ""
+
+
+def test_categorical_values_are_shown_as_their_text() -> None:
+    cat = next(f for f in CATALOG if f.unit == "category")
+    X, phi = _row(), np.zeros((1, len(NAMES)))
+    X[0, _col(cat.name)] = 2.0
+    phi[0, _col(cat.name)] = 0.5
+    (reason,) = [r for r in _writer().explain(phi, X)[0] if r["feature"] == cat.name]
+    assert reason["value"] == "c"
+
+
+def test_one_language_only_when_asked() -> None:
+    name = _solo()[0]
+    X, phi = _row(), np.zeros((1, len(NAMES)))
+    phi[0, _col(name)] = 0.3
+    (reason,) = _writer().explain(phi, X, lang="id")[0]
+    assert "text_id" in reason and "text_en" not in reason and "improve_en" not in reason
+
+
+def test_rupiah_values_read_the_indonesian_way() -> None:
+    rupiah = next(f for f in CATALOG if f.unit == "rupiah" and f.evidence is None)
+    X, phi = _row(), np.zeros((1, len(NAMES)))
+    X[0, _col(rupiah.name)] = 1_250_000
+    phi[0, _col(rupiah.name)] = 0.3 if rupiah.monotone >= 0 else -0.3
+    reasons = [r for r in _writer().explain(phi, X)[0] if r["feature"] == rupiah.name]
+    assert reasons and "Rp 1.250.000" in reasons[0]["text_id"]
+
+
+def test_refuses_mismatched_shapes_and_unknown_features() -> None:
+    with pytest.raises(ValueError, match="phi and X"):
+        _writer().explain(np.zeros((1, 3)), np.zeros((1, 3)))
+    with pytest.raises(ValueError, match="without a catalog entry: nope"):
+        ReasonWriter(CATALOG, ["nope"], {}, FACTOR)
+
+
+def test_grouped_by_five_c_in_the_officers_order() -> None:
+    reasons = [{"group": "capacity"}, {"group": "character"}, {"group": "capacity"}]
+    grouped = group_by_five_c(reasons)
+    assert list(grouped) == ["character", "capacity"]
+    assert len(grouped["capacity"]) == 2
