@@ -177,7 +177,7 @@ def _goes_left(
     return bool(v <= threshold[node])
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")
 def _leaf_of(
     x: FloatArray,
     root: int,
@@ -222,9 +222,12 @@ def _explain_row(
     w_r: FloatArray,
     phi: FloatArray,
     max_depth: int,
-) -> None:
+) -> float:
     """Add x's baseline Shapley values against the reference (whose decision at every node
-    is ``r_left``) to ``phi``.
+    is ``r_left``) to ``phi``; return x's own margin (its leaves summed in tree order, as
+    LightGBM sums them, so it is the booster's raw score to the bit: tested). The walk
+    takes x's branch first wherever x and r part, so the first leaf it reaches in a tree is
+    x's own.
 
     Where x and r take the same branch, no feature's state changes, so the walk just goes
     on. Where they part on a feature already taken from one side, only that side's branch
@@ -239,14 +242,19 @@ def _explain_row(
     s_feat = np.empty(size, dtype=np.int64)
     p_feat = np.empty(max_depth + 1, dtype=np.int64)
     p_from_x = np.empty(max_depth + 1, dtype=np.bool_)
+    margin = 0.0
     for t in range(roots.shape[0]):
         node = roots[t]
         length = 0
         n_x = 0
         top = 0
+        own_leaf = True  # the first leaf reached, before any deferred branch, is x's own
         while True:
             f = feature[node]
             if f < 0:  # a leaf: its value goes to the X and R of the path
+                if own_leaf:
+                    margin += value[node]
+                    own_leaf = False
                 if length > 0:
                     n_r = length - n_x
                     k = n_x * width + n_r
@@ -295,6 +303,7 @@ def _explain_row(
                 length += 1
                 n_x += 1
                 node = left[node] if x_left else right[node]
+    return margin
 
 
 @numba.njit(cache=True, parallel=True)
@@ -316,12 +325,13 @@ def _explain_rows(
     w_x: FloatArray,
     w_r: FloatArray,
     out: FloatArray,
+    margins: FloatArray,
     max_depth: int,
 ) -> None:
     for i in numba.prange(X.shape[0]):
-        _explain_row(X[i], r_left, roots, feature, threshold, default_left, missing_type,
-                     is_categorical, cat_start, cat_size, cat_left, left, right, value,
-                     w_x, w_r, out[i], max_depth)  # fmt: skip
+        margins[i] = _explain_row(X[i], r_left, roots, feature, threshold, default_left,
+                                  missing_type, is_categorical, cat_start, cat_size, cat_left,
+                                  left, right, value, w_x, w_r, out[i], max_depth)  # fmt: skip
 
 
 @numba.njit(cache=True)
@@ -393,7 +403,13 @@ class BaselineShapley:
         )
 
     def explain(self, X: FloatArray) -> FloatArray:
-        """phi for each row of X (rows in parallel threads).
+        """phi for each row of X (rows in parallel threads)."""
+        return self.explain_with_margin(X)[0]
+
+    def explain_with_margin(self, X: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """phi for each row of X, and each row's raw margin from the same walk (equal to
+        ``booster.predict(X, raw_score=True)``: a scoring path with reasons needs no second
+        pass over the trees).
 
         Always the prange-compiled kernel, even for one row: measured on the demo champion,
         the same loop compiled without ``parallel`` ran 5x slower on one thread (72 against
@@ -402,12 +418,13 @@ class BaselineShapley:
         if X.ndim != 2 or X.shape[1] != self.forest_.n_features:
             raise ValueError(f"X must be (n, {self.forest_.n_features}); got shape {X.shape}")
         out = np.zeros_like(X)
+        margins = np.empty(len(X))
         fo = self.forest_
         _explain_rows(X, self.r_left_, fo.roots, fo.feature, fo.threshold, fo.default_left,
                       fo.missing_type, fo.is_categorical, fo.cat_start, fo.cat_size,
                       fo.cat_left, fo.left, fo.right, fo.value, self.w_x_, self.w_r_, out,
-                      fo.max_depth)  # fmt: skip
-        return out
+                      margins, fo.max_depth)  # fmt: skip
+        return out, margins
 
     def leaves(self, X: FloatArray) -> npt.NDArray[np.int64]:
         """The leaf (LightGBM's number within the tree) each row reaches in each tree, by

@@ -25,7 +25,9 @@ rounded to the nearest Rupiah.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+import string
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Literal, get_args
 
@@ -89,6 +91,18 @@ class Rule:
 
 
 _LANGS: tuple[Lang, ...] = ("id", "en")
+# which of the application's values each placeholder reads (None: the policy's own figures)
+_PLACEHOLDER_FIELDS: dict[str, str | None] = {
+    "grade": "grade",
+    "grade_label": "grade",
+    "months": "months",
+    "instalment": "instalment",
+    "income": "income",
+    "max_amount": "max_amount",
+    "other_debt": "existing",
+    "dsti": None,
+    "min_loan": None,
+}
 
 
 _AFFORD_ID = (
@@ -155,6 +169,16 @@ RULES: dict[str, Rule] = {
     )
 }
 
+
+def _fields_used(template: str) -> tuple[str, ...]:
+    names = [name for _, name, _, _ in string.Formatter().parse(template) if name]
+    return tuple(sorted({f for n in names if (f := _PLACEHOLDER_FIELDS[n]) is not None}))
+
+
+_USED_FIELDS: dict[str, dict[Lang, tuple[str, ...]]] = {
+    code: {lang: _fields_used(rule.text(lang)) for lang in _LANGS} for code, rule in RULES.items()
+}
+
 # Order in which fired rules are listed: most severe decision first, then precedence.
 _RULE_ORDER: tuple[str, ...] = tuple(
     sorted(RULES, key=lambda c: (-DECISIONS.index(RULES[c].decision), list(RULES).index(c)))
@@ -168,7 +192,8 @@ _RUPIAH_TOL = 1e-6
 
 def _rupiah_array(values: npt.NDArray[np.float64]) -> pd.api.extensions.ExtensionArray:
     """Whole Rupiah as a nullable Int64 array, NaN as <NA>."""
-    return pd.array([None if np.isnan(v) else int(v) for v in values], dtype="Int64")
+    gone = np.isnan(values)
+    return pd.arrays.IntegerArray(np.where(gone, 0, values).astype(np.int64), gone)
 
 
 def decisions_frame(columns: Mapping[str, Any], index: pd.Index) -> pd.DataFrame:
@@ -261,10 +286,8 @@ class DecisionPolicy:
         missing = [c for c in INPUT_COLUMNS if c not in frame.columns]
         if missing:
             raise ValueError(f"DecisionPolicy.decide needs the columns {missing}.")
-        decided = self.decide_arrays(
-            frame["grade"].to_numpy(dtype=object),
-            **{c: self._numeric(frame, c) for c in TERM_COLUMNS},
-        )
+        terms: dict[str, Any] = {c: self._numeric(frame, c) for c in TERM_COLUMNS}
+        decided = self.decide_arrays(frame["grade"].to_numpy(dtype=object), **terms)
         return decisions_frame(decided, frame.index)
 
     def decide_arrays(
@@ -276,6 +299,8 @@ class DecisionPolicy:
         estimated_monthly_income: npt.NDArray[np.float64],
         existing_debt_service: npt.NDArray[np.float64],
         months_of_history: npt.NDArray[np.float64],
+        *,
+        langs: Sequence[Lang] = _LANGS,
     ) -> dict[str, Any]:
         """`decide` on plain arrays (NaN for missing), for the single-application path where
         pandas costs more than the rules: decision (object array), rule_codes (list of
@@ -341,23 +366,33 @@ class DecisionPolicy:
         n = len(grade)
         codes: list[list[str]] = [[] for _ in range(n)]
         for code in _RULE_ORDER:
-            for row in np.flatnonzero(fired[code]):
+            for row in np.flatnonzero(fired[code]).tolist():
                 codes[row].append(code)
-        # the policy's own figures are the same on every row: formatted once
-        constant = {lang: self._constant_fill(lang) for lang in _LANGS}
-        texts: dict[str, list[str]] = {lang: [] for lang in _LANGS}
-        for i, fired_codes in enumerate(codes):
-            for lang in _LANGS:
-                fill = self._fill(placeholders, i, lang, constant[lang])
-                texts[lang].append(
-                    " ".join(RULES[c].text(lang).format(**fill) for c in fired_codes)
-                )
+        # the policy's own figures are the same on every row: formatted once; a rule's text
+        # is formatted once per distinct value of the placeholders it uses (a grade rule
+        # five times in a batch, not once per row)
+        raw = {k: np.asarray(v).tolist() for k, v in placeholders.items()}
+        texts: dict[str, list[str]] = {}
+        for lang in langs:
+            constant = self._constant_fill(lang)
+            per_row: list[list[str]] = [[] for _ in range(n)]
+            for code in _RULE_ORDER:
+                template = RULES[code].text(lang)
+                used = _USED_FIELDS[code][lang]
+                done: dict[tuple[Any, ...], str] = {}
+                for i in np.flatnonzero(fired[code]).tolist():
+                    key = tuple(raw[f][i] for f in used)
+                    text = done.get(key)
+                    if text is None:
+                        text = template.format(**self._fill(raw, i, lang, constant))
+                        done[key] = text
+                    per_row[i].append(text)
+            texts[lang] = [" ".join(t) for t in per_row]
 
         return {
             "decision": np.asarray(DECISIONS, dtype=object)[severity],
             "rule_codes": codes,
-            "reason_id": texts["id"],
-            "reason_en": texts["en"],
+            **{f"reason_{lang}": texts[lang] for lang in langs},
             "max_recommended_amount": max_amount,
             "instalment": instalment,
         }
@@ -384,7 +419,7 @@ class DecisionPolicy:
             "grade": grade,
             "grade_label": GRADE_LABELS[grade][0 if lang == "id" else 1].lower(),
             # completed months: 5.9 months of history reads "5 bulan"
-            "months": str(int(np.floor(max(months, 0.0)))),
+            "months": str(math.floor(max(months, 0.0))),
             "instalment": "",
             "income": "",
             "max_amount": "",
@@ -392,16 +427,16 @@ class DecisionPolicy:
         }
         income = float(values["income"][i])
         if income > 0:
-            fill["income"] = format_rupiah(int(np.floor(income + 0.5)))
+            fill["income"] = format_rupiah(math.floor(income + 0.5))
         instalment = float(values["instalment"][i])
-        if not np.isnan(instalment):
+        if instalment == instalment:  # not NaN
             fill["instalment"] = format_rupiah(int(instalment))
         max_amount = float(values["max_amount"][i])
-        if not np.isnan(max_amount):
+        if max_amount == max_amount:
             fill["max_amount"] = format_rupiah(int(max_amount))
         existing = float(values["existing"][i])
         if existing > 0:
-            amount = format_rupiah(int(np.floor(existing + 0.5)))
+            amount = format_rupiah(math.floor(existing + 0.5))
             fill["other_debt"] = (
                 f" ditambah angsuran lain ({amount}/bulan)"
                 if lang == "id"

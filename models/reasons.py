@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from features.catalog import Feature, FiveC, Lang, RiskFactor, reason_text
 
@@ -33,6 +34,7 @@ __all__ = ["Direction", "ReasonWriter"]
 Direction = Literal["adverse", "favourable"]
 FloatArray = npt.NDArray[np.float64]
 _LANGS: tuple[Lang, ...] = ("id", "en")
+_DIRECTION_CATS = np.array(["adverse", "favourable"], dtype=object)
 
 
 @dataclass(frozen=True)
@@ -94,104 +96,204 @@ class ReasonWriter:
             index.get(f.evidence) if f.evidence is not None else None for f in self.catalog
         ]
         self._text_cache: dict[tuple[int, bool, Any, Lang], str] = {}
+        # per column (and for missing values): what does not depend on the member, as the
+        # categories of the output columns
+        names = [f.name for f in self.catalog]
+        self._name_cats = np.array(names, dtype=object)
+        self._code_cats = np.array(
+            [n.upper() for n in names] + [n.upper() + "_MISSING" for n in names], dtype=object
+        )
+        groups = [c.value for c in FiveC]
+        self._group_cats = np.array(groups, dtype=object)
+        self._group_code = np.array([groups.index(f.group.value) for f in self.catalog])
+        factors = [r.value for r in RiskFactor]
+        self._factor_cats = np.array(factors, dtype=object)
+        self._factor_code = np.array([factors.index(f.risk_factor.value) for f in self.catalog])
+        self._thin_code = factors.index(RiskFactor.THIN_FILE.value)
+        self._improve_cats: dict[Lang, tuple[np.ndarray, np.ndarray]] = {}
+        for lang in _LANGS:
+            texts = [f.improve_id if lang == "id" else f.improve_en for f in self.catalog]
+            distinct = [*dict.fromkeys(texts), ""]
+            self._improve_cats[lang] = (
+                np.array(distinct, dtype=object),
+                np.array([distinct.index(t) for t in texts]),
+            )
+        self._categorical_at = [j for j, n in enumerate(self.features) if n in self.categories]
+        self._category_text = {
+            j: np.array(self.categories[self.features[j]], dtype=object)
+            for j in self._categorical_at
+        }
+        self._category_rank = {
+            v: float(i)
+            for i, v in enumerate(sorted({v for c in self.categories.values() for v in c}))
+        }
 
     # ------------------------------------------------------------------ ranking
-    def _informative(self, X: FloatArray, j: int, i: int) -> bool:
-        value = X[i, j]
-        if value != value:  # NaN: missing (or an unseen category)
-            return False
-        ev = self.evidence_[j]
-        return ev is None or X[i, ev] == 1.0
+    def informative(self, X: FloatArray) -> npt.NDArray[np.bool_]:
+        """(n, features): the value is known and its evidence flag, if any, is 1."""
+        known = ~np.isnan(X)
+        for j, ev in enumerate(self.evidence_):
+            if ev is not None:
+                known[:, j] &= X[:, ev] == 1.0
+        return known
 
-    def _lead(self, fam: _Family, phi_row: FloatArray, adverse: bool) -> list[int]:
-        """The family's members in order of how strongly they push in the direction."""
-        members = list(fam.members)
-        if len(members) == 1:
-            return members
-        sign = 1.0 if adverse else -1.0
-        return sorted(members, key=lambda j: -sign * phi_row[j])
+    def _leads(
+        self, phi: FloatArray, known: npt.NDArray[np.bool_]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Per row and family: the member that words an adverse reason (the strongest
+        informative one, else the strongest: then the reason says what is missing) and the
+        one that words a favourable reason (the most favourable informative one; none when
+        the family knows nothing of the member)."""
+        n, g_count = len(phi), len(self.families_)
+        lead_adverse = np.empty((n, g_count), dtype=np.int64)
+        missing = np.zeros((n, g_count), dtype=np.bool_)
+        lead_favourable = np.empty((n, g_count), dtype=np.int64)
+        can_favour = np.ones((n, g_count), dtype=np.bool_)
+        for g, fam in enumerate(self.families_):
+            members = np.asarray(fam.members)
+            if len(members) == 1:
+                j = int(members[0])
+                lead_adverse[:, g] = j
+                lead_favourable[:, g] = j
+                missing[:, g] = ~known[:, j]
+                can_favour[:, g] = known[:, j]
+                continue
+            sub, ok = phi[:, members], known[:, members]
+            any_known = ok.any(axis=1)
+            best = np.where(ok, sub, -np.inf).argmax(axis=1)
+            lead_adverse[:, g] = members[np.where(any_known, best, sub.argmax(axis=1))]
+            missing[:, g] = ~any_known
+            lead_favourable[:, g] = members[np.where(ok, sub, np.inf).argmin(axis=1)]
+            can_favour[:, g] = any_known
+        return lead_adverse, missing, lead_favourable, can_favour
 
-    def explain(
-        self, phi: FloatArray, X: FloatArray, lang: Lang | None = None
-    ) -> list[list[dict[str, Any]]]:
-        """Reasons per row: adverse ones first (strongest first), then favourable ones.
-
-        ``phi`` and ``X`` are (n, n_features): attributions and the model's float matrix
-        (category codes, NaN for missing). With ``lang`` only that language's texts are
-        written (the other text keys are absent), which halves the wording time of a batch.
-        """
+    def _select(
+        self, phi: FloatArray, X: FloatArray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(n, slots) arrays: valid, column j, adverse, missing, impact; adverse reasons
+        first (strongest first), then favourable ones, valid slots before empty ones."""
         if phi.shape != X.shape or phi.shape[1] != len(self.features):
             raise ValueError(
                 f"phi and X must both be (n, {len(self.features)}); got {phi.shape}, {X.shape}"
             )
         impact = phi @ self.membership_  # (n, families)
+        lead_adv, missing, lead_fav, can_favour = self._leads(phi, self.informative(X))
+        adverse_key = np.where(impact >= self.min_impact, impact, -np.inf)
+        favourable_key = np.where((impact <= -self.min_impact) & can_favour, -impact, -np.inf)
+        top_a = np.argsort(-adverse_key, axis=1, kind="stable")[:, : self.max_adverse]
+        top_f = np.argsort(-favourable_key, axis=1, kind="stable")[:, : self.max_favourable]
+        r = np.arange(len(phi))[:, None]
+        valid = np.concatenate(
+            [np.isfinite(adverse_key[r, top_a]), np.isfinite(favourable_key[r, top_f])], axis=1
+        )
+        column = np.concatenate([lead_adv[r, top_a], lead_fav[r, top_f]], axis=1)
+        adverse = np.zeros(valid.shape, dtype=np.bool_)
+        adverse[:, : top_a.shape[1]] = True
+        gone = np.concatenate([missing[r, top_a], np.zeros(top_f.shape, np.bool_)], axis=1)
+        size = np.concatenate([impact[r, top_a], impact[r, top_f]], axis=1)
+        # valid slots first, in their order: a member with two adverse reasons has her
+        # favourable ones in slots 3 and 4
+        order = np.argsort(~valid, axis=1, kind="stable")
+        pick = (np.take_along_axis(a, order, axis=1) for a in (valid, column, adverse, gone, size))
+        return tuple(pick)  # type: ignore[return-value]
+
+    def explain_columns(
+        self, phi: FloatArray, X: FloatArray, lang: Lang | None = None
+    ) -> dict[str, np.ndarray]:
+        """Reasons as flat columns ``reason_{k}_{field}`` for slots k = 1.. (adverse first,
+        strongest first, then favourable; empty slots hold None / NaN): code, feature,
+        group, factor, direction, logodds, points, value, text_{lang}, improve_{lang}.
+
+        Vectorised: each distinct (feature, direction, value) is worded once, so a batch
+        costs little more than its arrays (README, reasons benchmark)."""
         langs = _LANGS if lang is None else (lang,)
-        order = np.argsort(-np.abs(impact), axis=1, kind="stable")
-        out: list[list[dict[str, Any]]] = []
-        for i in range(len(phi)):
-            adverse: list[dict[str, Any]] = []
-            favourable: list[dict[str, Any]] = []
-            for g in order[i]:
-                value = impact[i, g]
-                if abs(value) < self.min_impact:
-                    break  # sorted by size: the rest are smaller
-                is_adverse = value > 0
-                if is_adverse and len(adverse) >= self.max_adverse:
-                    continue
-                if not is_adverse and len(favourable) >= self.max_favourable:
-                    continue
-                reason = self._reason(self.families_[g], i, phi[i], X, value, is_adverse, langs)
-                if reason is not None:
-                    (adverse if is_adverse else favourable).append(reason)
-                if len(adverse) >= self.max_adverse and len(favourable) >= self.max_favourable:
-                    break
-            out.append(adverse + favourable)
+        valid, column, adverse, gone, size = self._select(phi, X)
+        n, slots = valid.shape
+        j = np.where(valid, column, 0)
+        miss = (gone & valid).astype(np.int64)
+        width = len(self.features)
+        r = np.arange(n)[:, None]
+        raw = np.where(valid & ~gone, X[r, j], np.nan)
+        shown = raw.astype(object)
+        for col in self._categorical_at:
+            hit = valid & ~gone & (column == col)
+            if hit.any():
+                cats = self._category_text[col]
+                shown[hit] = cats[raw[hit].astype(np.int64)]
+        shown[~valid | gone] = None
+        # repeated texts become categoricals built from codes: no string is copied per row
+        labels: dict[str, tuple[np.ndarray, np.ndarray]] = {
+            "code": (miss * width + j, self._code_cats),
+            "feature": (j, self._name_cats),
+            "group": (self._group_code[j], self._group_cats),
+            "factor": (
+                np.where(miss == 1, self._thin_code, self._factor_code[j]),
+                self._factor_cats,
+            ),
+            "direction": (np.where(adverse, 0, 1), _DIRECTION_CATS),
+        }
+        numbers = {
+            "logodds": np.where(valid, size, np.nan),
+            "points": np.where(valid, -self.points_per_logodds * size, np.nan),
+        }
+        words = self._texts(valid, j, adverse, gone, raw, shown, langs)
+        for lang in langs:
+            labels[f"text_{lang}"] = words[lang]
+            cats, code_of = self._improve_cats[lang]
+            # favourable reasons have no improve text: "" is the last category
+            labels[f"improve_{lang}"] = (np.where(adverse, code_of[j], len(cats) - 1), cats)
+        out: dict[str, Any] = {}
+        for k in range(slots):
+            empty = ~valid[:, k]
+            for name, (codes, categories) in labels.items():
+                out[f"reason_{k + 1}_{name}"] = pd.Categorical.from_codes(
+                    np.where(empty, -1, codes[:, k]),
+                    categories=pd.Index(categories, dtype=object),
+                    validate=False,
+                )
+            for name, values in numbers.items():
+                out[f"reason_{k + 1}_{name}"] = values[:, k]
+            out[f"reason_{k + 1}_value"] = shown[:, k]
         return out
 
-    def _reason(
+    def _texts(
         self,
-        fam: _Family,
-        i: int,
-        phi_row: FloatArray,
-        X: FloatArray,
-        impact: float,
-        adverse: bool,
+        valid: np.ndarray,
+        j: np.ndarray,
+        adverse: np.ndarray,
+        gone: np.ndarray,
+        raw: np.ndarray,
+        shown: np.ndarray,
         langs: tuple[Lang, ...],
-    ) -> dict[str, Any] | None:
-        ranked = self._lead(fam, phi_row, adverse)
-        informative = [j for j in ranked if self._informative(X, j, i)]
-        if informative:
-            j = informative[0]
-            missing = False
-        elif adverse:
-            j = ranked[0]
-            missing = True
-        else:
-            return None  # nothing known is no merit: no favourable reason from missing data
-        f = self.catalog[j]
-        shown = None if missing else self._display(j, X[i, j])
-        reason: dict[str, Any] = {
-            "code": f.name.upper() + ("_MISSING" if missing else ""),
-            "feature": f.name,
-            "group": f.group.value,
-            "factor": (RiskFactor.THIN_FILE if missing else f.risk_factor).value,
-            "direction": "adverse" if adverse else "favourable",
-            "impact_logodds": float(impact),
-            "impact_points": float(-self.points_per_logodds * impact),
-            "value": shown,
-        }
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The sentences of the chosen reasons, as (codes, distinct sentences) per language:
+        each distinct (column, direction, value) is worded once (a category by its code)."""
+        at = np.flatnonzero(valid.ravel())
+        kind = (j.ravel()[at] * 4 + adverse.ravel()[at] * 2 + gone.ravel()[at]).astype(float)
+        value = np.nan_to_num(raw.ravel()[at], nan=-1.0)  # a missing value has no number
+        _, first, inverse = np.unique(kind + 1j * value, return_index=True, return_inverse=True)
+        flat_shown = shown.ravel()[at]
+        out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for lang in langs:
-            reason[f"text_{lang}"] = self._text(j, adverse, shown, missing, lang)
-            reason[f"improve_{lang}"] = (
-                (f.improve_id if lang == "id" else f.improve_en) if adverse else ""
-            )
-        return reason
+            worded = []
+            for f in first.tolist():
+                code = int(kind[f])
+                adverse_f, missing_f = bool(code & 2), bool(code & 1)
+                worded.append(self._text(code // 4, adverse_f, flat_shown[f], missing_f, lang))
+            unique_codes, sentences = pd.factorize(np.array(worded, dtype=object))
+            codes = np.full(valid.size, -1, dtype=np.int64)
+            codes[at] = unique_codes[inverse.ravel()]
+            out[lang] = (codes.reshape(valid.shape), np.asarray(sentences, dtype=object))
+        return out
 
-    def _display(self, j: int, code: float) -> float | str:
-        name = self.features[j]
-        if name in self.categories:
-            return self.categories[name][int(code)]
-        return float(code)
+    def explain(
+        self, phi: FloatArray, X: FloatArray, lang: Lang | None = None
+    ) -> list[list[dict[str, Any]]]:
+        """Reasons per row as dicts (the API's and the console's shape): adverse ones
+        first (strongest first), then favourable ones; texts in ``lang`` only when given.
+        Keys: code, feature, group, factor, direction, impact_logodds, impact_points,
+        value, text_{lang}, improve_{lang}."""
+        return reason_records(self.explain_columns(phi, X, lang))
 
     def _text(self, j: int, adverse: bool, shown: Any, missing: bool, lang: Lang) -> str:
         key = (j, adverse, None if missing else shown, lang)
@@ -205,6 +307,56 @@ class ReasonWriter:
             if len(self._text_cache) < 200_000:
                 self._text_cache[key] = text
         return text
+
+
+_RENAMED = {"logodds": "impact_logodds", "points": "impact_points"}
+
+
+def reason_records(columns: Mapping[str, Any] | pd.DataFrame) -> list[list[dict[str, Any]]]:
+    """`ReasonWriter.explain_columns` output (or a frame holding those columns) as one list
+    of reason dicts per row; empty slots are left out."""
+    names = [str(c) for c in columns]
+    slots = sorted(
+        {int(c.split("_")[1]) for c in names if c.startswith("reason_") and c.endswith("_code")}
+    )
+    per_slot: list[list[tuple[str, list[Any]]]] = []
+    for k in slots:
+        prefix = f"reason_{k}_"
+        per_slot.append(
+            [
+                (_RENAMED.get(c[len(prefix) :], c[len(prefix) :]), _plain(columns[c]))
+                # the code first: an empty slot is one without a code
+                for c in sorted((c for c in names if c.startswith(prefix)),
+                                key=lambda c: c != f"{prefix}code")
+            ]
+        )  # fmt: skip
+    n = len(columns[f"reason_{slots[0]}_code"]) if slots else 0
+    out: list[list[dict[str, Any]]] = []
+    for i in range(n):
+        row = []
+        for slot in per_slot:
+            code = slot[0][1][i]
+            if code is None or code != code:  # an empty slot: None, or NaN in a categorical
+                break
+            row.append({key: values[i] for key, values in slot})
+        out.append(row)
+    return out
+
+
+def _plain(values: Any) -> list[Any]:
+    """A column's values as Python objects (a categorical's by their text)."""
+    if isinstance(values, pd.Series):
+        values = values.array
+    if isinstance(values, pd.Categorical):
+        return values.astype(object).tolist()
+    return list(np.asarray(values, dtype=object).tolist())
+
+
+def adverse_factors(scored: Mapping[str, Any] | pd.DataFrame) -> list[list[str]]:
+    """Per row, the risk factors of the adverse reasons, strongest first."""
+    return [
+        [r["factor"] for r in row if r["direction"] == "adverse"] for row in reason_records(scored)
+    ]
 
 
 def group_by_five_c(reasons: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:

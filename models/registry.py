@@ -28,6 +28,7 @@ from features.settings import get_settings
 from models.artifact import AmanahModel
 from models.metrics import auc, calibration_error, psi
 from models.plots import write_plots
+from models.reasons import reason_records
 from models.report import ReportInputs, write_report_html
 from models.training import TrainingResult, approval_ratios, write_report
 
@@ -73,13 +74,18 @@ class AmanahPyfunc(PythonModel):
 
 
 def flat_output(scored: pd.DataFrame, model: AmanahModel) -> pd.DataFrame:
-    """`AmanahModel.predict` output as flat columns (rule and reason codes joined, reasons as
-    JSON) with the registered model name and version: what a file or a pyfunc carries."""
+    """`AmanahModel.predict` output as a file or a pyfunc carries it: rule and reason codes
+    joined, and the registered model name and version on every row."""
     out = scored.copy()
     out["rule_codes"] = out["rule_codes"].map(lambda codes: ",".join(codes))
-    if "reasons" in out.columns:
-        out["reason_codes"] = out["reasons"].map(lambda rs: ",".join(r["code"] for r in rs))
-        out["reasons"] = out["reasons"].map(lambda rs: json.dumps(rs, ensure_ascii=False))
+    slots = [c for c in out.columns if c.startswith("reason_") and c.endswith("_code")]
+    if slots:
+        codes = out[slots].to_numpy(dtype=object).tolist()
+        out.insert(
+            list(out.columns).index(slots[0]),
+            "reason_codes",
+            [",".join(c for c in row if isinstance(c, str)) for row in codes],
+        )
     out["model_name"] = str(model.metadata.get("registered_name") or "")
     out["model_version"] = str(model.metadata.get("registered_version") or "")
     return out
@@ -92,13 +98,14 @@ def reason_examples(result: TrainingResult, n: int = 4) -> list[dict[str, Any]]:
 
 def _examples(model: AmanahModel, test: pd.DataFrame, n: int = 4) -> list[dict[str, Any]]:
     scored = model.predict(test)
+    reasons = reason_records(scored)
     order = scored["pd"].to_numpy().argsort(kind="stable")
     picks = sorted({int(order[int(q * (len(order) - 1))]) for q in np.linspace(0, 1, n)})
     return [
         {
             "applicant": f"test applicant {i + 1}",
             **{k: scored[k].iloc[i] for k in ("pd", "score", "grade", "decision")},
-            "reasons": scored["reasons"].iloc[i],
+            "reasons": reasons[i],
         }
         for i in picks
     ]

@@ -319,6 +319,7 @@ def _train_and_register(features: Path, seed: int, engine: str) -> dict[str, obj
     On generated data the test AUC is also compared with the generator's oracle on the same
     loans, after training (the model never reads the oracle)."""
     from features.generator.oracle_comparison import compare_with_oracle
+    from models.reasons import adverse_factors
     from models.registry import log_training
     from models.training import AMANAH_TARGET, AMANAH_TIME, catalog_spec, train_model
 
@@ -331,9 +332,7 @@ def _train_and_register(features: Path, seed: int, engine: str) -> dict[str, obj
     if ledger is not None:
         test = result.test
         scored = result.model.predict(test, lang="en")
-        adverse = [
-            [r["factor"] for r in rs if r["direction"] == "adverse"] for rs in scored["reasons"]
-        ]
+        adverse = adverse_factors(scored)
         versus = compare_with_oracle(
             ledger, test["loan_id"], test[AMANAH_TARGET].to_numpy(), result.report["auc"],
             adverse_factors=adverse, flagged=scored["decision"].isin(["refer", "decline"]),
