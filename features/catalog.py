@@ -46,11 +46,12 @@ from typing import Any, Literal, get_args
 from features.ledger.enums import LoanProduct, LoanPurpose, Sector
 from features.wording import (
     Lang,
+    format_int,
     format_number,
     format_percent,
     format_rupiah,
     month_name,
-    round_half_up,
+    round_half_up_int,
 )
 from models.stored_fields import exact_field_names
 
@@ -2474,17 +2475,20 @@ def format_value(f: Feature, value: float | str | None, lang: Lang = "id") -> st
         return _NO_DATA[lang]
     match f.unit:
         case "count":
-            return format_number(x, lang, 0)
+            return format_int(round_half_up_int(x), lang)
         case "months":
-            return f"{format_number(x, lang, 0)} {_MONTH_WORD[lang]}"
+            return f"{format_int(round_half_up_int(x), lang)} {_MONTH_WORD[lang]}"
         case "days":
-            return f"{format_number(x, lang, 0)} {_DAY_WORD[lang]}"
+            return f"{format_int(round_half_up_int(x), lang)} {_DAY_WORD[lang]}"
         case "share":
-            return format_percent(x, lang, 0)
+            percent = x * 100
+            if abs(percent - math.floor(percent) - 0.5) < 1e-6:  # near a tie: exactly
+                return format_percent(x, lang, 0)
+            return f"{format_int(round_half_up_int(percent), lang)}%"
         case "rate":  # interest rates need a decimal: 1,5% flat, not 2%
             return format_percent(x, lang, 2)
         case "rupiah":
-            return format_rupiah(int(round_half_up(x)))
+            return format_rupiah(round_half_up_int(x))
         case "ratio":  # two decimals always, so 1,50 reads next to 0,35
             return format_number(x, lang, 2, trailing_zeros=True)
         case "flag":

@@ -197,18 +197,15 @@ class ReasonWriter:
         pick = (np.take_along_axis(a, order, axis=1) for a in (valid, column, adverse, gone, size))
         return tuple(pick)  # type: ignore[return-value]
 
-    def explain_columns(
-        self, phi: FloatArray, X: FloatArray, lang: Lang | None = None
-    ) -> dict[str, np.ndarray]:
-        """Reasons as flat columns ``reason_{k}_{field}`` for slots k = 1.. (adverse first,
-        strongest first, then favourable; empty slots hold None / NaN): code, feature,
-        group, factor, direction, logodds, points, value, text_{lang}, improve_{lang}.
-
-        Vectorised: each distinct (feature, direction, value) is worded once, so a batch
-        costs little more than its arrays (README, reasons benchmark)."""
-        langs = _LANGS if lang is None else (lang,)
+    def _fields(
+        self, phi: FloatArray, X: FloatArray, langs: tuple[Lang, ...]
+    ) -> tuple[
+        np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]], dict[str, np.ndarray], np.ndarray
+    ]:
+        """The chosen reasons as (n, slots) arrays: valid; the texts as (codes, categories);
+        the numbers; the values as shown."""
         valid, column, adverse, gone, size = self._select(phi, X)
-        n, slots = valid.shape
+        n = valid.shape[0]
         j = np.where(valid, column, 0)
         miss = (gone & valid).astype(np.int64)
         width = len(self.features)
@@ -242,6 +239,21 @@ class ReasonWriter:
             cats, code_of = self._improve_cats[lang]
             # favourable reasons have no improve text: "" is the last category
             labels[f"improve_{lang}"] = (np.where(adverse, code_of[j], len(cats) - 1), cats)
+        return valid, labels, numbers, shown
+
+    def explain_columns(
+        self, phi: FloatArray, X: FloatArray, lang: Lang | None = None
+    ) -> dict[str, Any]:
+        """Reasons as flat columns ``reason_{k}_{field}`` for slots k = 1.. (adverse first,
+        strongest first, then favourable; empty slots hold NaN / None): code, feature,
+        group, factor, direction, logodds, points, value (as text), text_{lang},
+        improve_{lang}; the texts as categoricals.
+
+        Vectorised: each distinct (feature, direction, value) is worded once, so a batch
+        costs little more than its arrays (README, reasons benchmark)."""
+        langs = _LANGS if lang is None else (lang,)
+        valid, labels, numbers, shown = self._fields(phi, X, langs)
+        slots = valid.shape[1]
         out: dict[str, Any] = {}
         for k in range(slots):
             empty = ~valid[:, k]
@@ -253,7 +265,10 @@ class ReasonWriter:
                 )
             for name, values in numbers.items():
                 out[f"reason_{k + 1}_{name}"] = values[:, k]
-            out[f"reason_{k + 1}_value"] = shown[:, k]
+            # one type per column, so a file can hold it: the value as text ("12.0", "fisher")
+            out[f"reason_{k + 1}_value"] = np.array(
+                [None if v is None else str(v) for v in shown[:, k].tolist()], dtype=object
+            )
         return out
 
     def _texts(
@@ -292,8 +307,20 @@ class ReasonWriter:
         """Reasons per row as dicts (the API's and the console's shape): adverse ones
         first (strongest first), then favourable ones; texts in ``lang`` only when given.
         Keys: code, feature, group, factor, direction, impact_logodds, impact_points,
-        value, text_{lang}, improve_{lang}."""
-        return reason_records(self.explain_columns(phi, X, lang))
+        value, text_{lang}, improve_{lang}. The same selection and words as
+        `explain_columns`, without pandas: the single-application path."""
+        langs = _LANGS if lang is None else (lang,)
+        valid, labels, numbers, shown = self._fields(phi, X, langs)
+        fields: list[tuple[str, list[list[Any]]]] = [
+            (name, _decoded(codes, categories)) for name, (codes, categories) in labels.items()
+        ]
+        fields += [(_RENAMED[name], values.tolist()) for name, values in numbers.items()]
+        fields.append(("value", shown.tolist()))
+        ok = valid.tolist()
+        return [
+            [{key: values[i][k] for key, values in fields} for k, v in enumerate(row) if v]
+            for i, row in enumerate(ok)
+        ]
 
     def _text(self, j: int, adverse: bool, shown: Any, missing: bool, lang: Lang) -> str:
         key = (j, adverse, None if missing else shown, lang)
@@ -310,6 +337,14 @@ class ReasonWriter:
 
 
 _RENAMED = {"logodds": "impact_logodds", "points": "impact_points"}
+
+
+def _decoded(codes: np.ndarray, categories: np.ndarray) -> list[list[Any]]:
+    """Category codes (-1: none) as their texts, row by row."""
+    out = np.full(codes.shape, None, dtype=object)
+    has = codes >= 0
+    out[has] = categories[codes[has]]
+    return list(out.tolist())
 
 
 def reason_records(columns: Mapping[str, Any] | pd.DataFrame) -> list[list[dict[str, Any]]]:
@@ -338,18 +373,25 @@ def reason_records(columns: Mapping[str, Any] | pd.DataFrame) -> list[list[dict[
             code = slot[0][1][i]
             if code is None or code != code:  # an empty slot: None, or NaN in a categorical
                 break
-            row.append({key: values[i] for key, values in slot})
+            reason = {key: values[i] for key, values in slot}
+            if "value" in reason and isinstance(reason["value"], float):
+                reason["value"] = None  # NaN: a frame's text column lost the None
+            row.append(reason)
         out.append(row)
     return out
 
 
 def _plain(values: Any) -> list[Any]:
-    """A column's values as Python objects (a categorical's by their text)."""
+    """A column's values as Python objects (a categorical's by their text); a text column's
+    missing values (pandas stores None as NaN) as None."""
     if isinstance(values, pd.Series):
         values = values.array
     if isinstance(values, pd.Categorical):
         return values.astype(object).tolist()
-    return list(np.asarray(values, dtype=object).tolist())
+    out = list(np.asarray(values, dtype=object).tolist())
+    if any(isinstance(v, str) for v in out):
+        return [None if isinstance(v, float) and v != v else v for v in out]
+    return out
 
 
 def adverse_factors(scored: Mapping[str, Any] | pd.DataFrame) -> list[list[str]]:

@@ -14,7 +14,6 @@ from mlflow import MlflowClient
 from typer.testing import CliRunner
 
 from features.catalog import feature, feature_names
-from features.pipeline import build_features, read_training
 from models.artifact import AmanahModel
 from models.registry import CHALLENGER, CHAMPION, MODEL_NAME, load, log_training, promote
 from models.training import (
@@ -29,20 +28,6 @@ from models.training import (
 from serving.cli import app
 
 ROUNDS = 300  # enough for these sizes; keeps the suite quick
-
-
-@pytest.fixture(scope="module")
-def training_table(medium_ledger: Path, tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
-    out = tmp_path_factory.mktemp("feat") / "features"
-    build_features(medium_ledger, out, pd.Timestamp("2025-06-01"))
-    return read_training(out)
-
-
-@pytest.fixture(scope="module")
-def trained(training_table: pd.DataFrame) -> TrainingResult:
-    return train_model(
-        training_table, catalog_spec(), AMANAH_TARGET, AMANAH_TIME, max_rounds=ROUNDS
-    )
 
 
 def test_out_of_time_training_reports_what_an_analyst_needs(trained: TrainingResult) -> None:

@@ -310,3 +310,20 @@ def test_format_number_reads_back_as_the_rounded_value(x: Decimal) -> None:
 def test_format_percent_round_trips_through_the_rate_parser(basis_points: int) -> None:
     share = basis_points / 10_000
     assert parse_rate(format_percent(share, "id")) == pytest.approx(share, abs=1e-12)
+
+
+@given(st.floats(-1e12, 1e12, allow_nan=False) | st.integers(-(10**6), 10**6).map(lambda n: n / 2))
+def test_the_fast_integer_rounding_equals_the_exact_one(x: float) -> None:
+    from features.wording import round_half_up_int
+
+    assert round_half_up_int(x) == int(round_half_up(x))
+
+
+@given(st.floats(0, 1, allow_nan=False) | st.integers(0, 2000).map(lambda n: n / 2000))
+def test_shares_are_written_as_the_exact_path_writes_them(x: float) -> None:
+    from features.catalog import feature, format_value
+
+    share = feature("share_wajib_months_paid_12m")
+    assert share.unit == "share"
+    for lang in ("id", "en"):
+        assert format_value(share, x, lang) == format_percent(x, lang, 0)
