@@ -34,6 +34,7 @@ __all__ = ["Direction", "ReasonWriter"]
 Direction = Literal["adverse", "favourable"]
 FloatArray = npt.NDArray[np.float64]
 _LANGS: tuple[Lang, ...] = ("id", "en")
+_FEW_ROWS = 8
 _DIRECTION_CATS = np.array(["adverse", "favourable"], dtype=object)
 
 
@@ -88,10 +89,6 @@ class ReasonWriter:
         for j, f in enumerate(self.catalog):
             families.setdefault(f.family, []).append(j)
         self.families_ = [_Family(name, tuple(m)) for name, m in families.items()]
-        # column -> family one-hot, so family impacts are one matrix product
-        self.membership_ = np.zeros((len(self.features), len(self.families_)))
-        for g, fam in enumerate(self.families_):
-            self.membership_[list(fam.members), g] = 1.0
         self.evidence_ = [
             index.get(f.evidence) if f.evidence is not None else None for f in self.catalog
         ]
@@ -167,6 +164,17 @@ class ReasonWriter:
             can_favour[:, g] = any_known
         return lead_adverse, missing, lead_favourable, can_favour
 
+    def family_impact(self, phi: FloatArray) -> FloatArray:
+        """(n, families): each family's members' attributions added in catalog order (the
+        single-row path adds them in the same order, so both rank alike to the bit)."""
+        out = np.empty((len(phi), len(self.families_)))
+        for g, fam in enumerate(self.families_):
+            total = phi[:, fam.members[0]].copy()
+            for j in fam.members[1:]:
+                total += phi[:, j]
+            out[:, g] = total
+        return out
+
     def _select(
         self, phi: FloatArray, X: FloatArray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -176,7 +184,7 @@ class ReasonWriter:
             raise ValueError(
                 f"phi and X must both be (n, {len(self.features)}); got {phi.shape}, {X.shape}"
             )
-        impact = phi @ self.membership_  # (n, families)
+        impact = self.family_impact(phi)
         lead_adv, missing, lead_fav, can_favour = self._leads(phi, self.informative(X))
         adverse_key = np.where(impact >= self.min_impact, impact, -np.inf)
         favourable_key = np.where((impact <= -self.min_impact) & can_favour, -impact, -np.inf)
@@ -307,9 +315,25 @@ class ReasonWriter:
         """Reasons per row as dicts (the API's and the console's shape): adverse ones
         first (strongest first), then favourable ones; texts in ``lang`` only when given.
         Keys: code, feature, group, factor, direction, impact_logodds, impact_points,
-        value, text_{lang}, improve_{lang}. The same selection and words as
-        `explain_columns`, without pandas: the single-application path."""
+        value, text_{lang}, improve_{lang}.
+
+        The same selection and words as `explain_columns`; a few rows go through plain
+        Python (`_explain_row`), where numpy's per-call cost would dominate (tested equal)."""
         langs = _LANGS if lang is None else (lang,)
+        if phi.shape != X.shape or phi.shape[1] != len(self.features):
+            raise ValueError(
+                f"phi and X must both be (n, {len(self.features)}); got {phi.shape}, {X.shape}"
+            )
+        if len(phi) <= _FEW_ROWS:
+            return [
+                self._explain_row(p, x, langs)
+                for p, x in zip(phi.tolist(), X.tolist(), strict=True)
+            ]
+        return self._explain_vectorised(phi, X, langs)
+
+    def _explain_vectorised(
+        self, phi: FloatArray, X: FloatArray, langs: tuple[Lang, ...]
+    ) -> list[list[dict[str, Any]]]:
         valid, labels, numbers, shown = self._fields(phi, X, langs)
         fields: list[tuple[str, list[list[Any]]]] = [
             (name, _decoded(codes, categories)) for name, (codes, categories) in labels.items()
@@ -321,6 +345,65 @@ class ReasonWriter:
             [{key: values[i][k] for key, values in fields} for k, v in enumerate(row) if v]
             for i, row in enumerate(ok)
         ]
+
+    def _explain_row(
+        self, phi: list[float], x: list[float], langs: tuple[Lang, ...]
+    ) -> list[dict[str, Any]]:
+        """One row's reasons in plain Python: `_select` and `_fields` for a single row."""
+        known = [
+            v == v and (ev is None or x[ev] == 1.0) for v, ev in zip(x, self.evidence_, strict=True)
+        ]
+        adverse: list[tuple[float, int, bool]] = []  # (impact, column, missing)
+        favourable: list[tuple[float, int]] = []
+        for fam in self.families_:
+            members = fam.members
+            total = phi[members[0]]
+            for j in members[1:]:
+                total += phi[j]
+            if total >= self.min_impact:
+                lead, missing = -1, True
+                for j in members:
+                    if known[j] and (lead < 0 or phi[j] > phi[lead]):
+                        lead, missing = j, False
+                if lead < 0:
+                    for j in members:
+                        if lead < 0 or phi[j] > phi[lead]:
+                            lead = j
+                adverse.append((total, lead, missing))
+            elif total <= -self.min_impact:
+                lead = -1
+                for j in members:
+                    if known[j] and (lead < 0 or phi[j] < phi[lead]):
+                        lead = j
+                if lead >= 0:
+                    favourable.append((total, lead))
+        adverse.sort(key=lambda t: -t[0])  # stable: ties keep the family order
+        favourable.sort(key=lambda t: t[0])
+        chosen = [(t[0], t[1], True, t[2]) for t in adverse[: self.max_adverse]]
+        chosen += [(t[0], t[1], False, False) for t in favourable[: self.max_favourable]]
+        out = []
+        for size, j, is_adverse, missing in chosen:
+            f = self.catalog[j]
+            shown: Any = None
+            if not missing:
+                name = self.features[j]
+                shown = self.categories[name][int(x[j])] if name in self.categories else x[j]
+            reason: dict[str, Any] = {
+                "code": f.name.upper() + ("_MISSING" if missing else ""),
+                "feature": f.name,
+                "group": f.group.value,
+                "factor": (RiskFactor.THIN_FILE if missing else f.risk_factor).value,
+                "direction": "adverse" if is_adverse else "favourable",
+            }
+            for lang in langs:
+                reason[f"text_{lang}"] = self._text(j, is_adverse, shown, missing, lang)
+                improve = f.improve_id if lang == "id" else f.improve_en
+                reason[f"improve_{lang}"] = improve if is_adverse else ""
+            reason["impact_logodds"] = size
+            reason["impact_points"] = -self.points_per_logodds * size
+            reason["value"] = shown
+            out.append(reason)
+        return out
 
     def _text(self, j: int, adverse: bool, shown: Any, missing: bool, lang: Lang) -> str:
         key = (j, adverse, None if missing else shown, lang)

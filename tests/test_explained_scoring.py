@@ -99,6 +99,21 @@ def test_records_and_frames_give_the_same_reasons(
             assert bool(r["improve_id"]) == (r["direction"] == "adverse")
 
 
+def test_the_single_row_path_words_exactly_what_the_batch_path_does(
+    model: AmanahModel, trained: TrainingResult
+) -> None:
+    rows = trained.test.sample(300, random_state=1)
+    X = model.matrix(rows)
+    X[np.random.default_rng(2).random(X.shape) < 0.15] = np.nan  # missing values too
+    phi = model.attributions(X)
+    writer = model.reasons
+    for langs in (("id", "en"), ("en",)):
+        batch = writer._explain_vectorised(phi, X, langs)
+        pairs = zip(phi.tolist(), X.tolist(), strict=True)
+        single = [writer._explain_row(p, x, langs) for p, x in pairs]
+        assert single == batch
+
+
 def test_a_thin_file_member_gets_no_invented_reason(model: AmanahModel) -> None:
     """A new member: no loans, no group, a month of history, most values missing."""
     record: dict[str, object] = {name: None for name in model.features}
