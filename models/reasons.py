@@ -89,6 +89,11 @@ class ReasonWriter:
         for j, f in enumerate(self.catalog):
             families.setdefault(f.family, []).append(j)
         self.families_ = [_Family(name, tuple(m)) for name, m in families.items()]
+        lone = [(g, f.members[0]) for g, f in enumerate(self.families_) if len(f.members) == 1]
+        self._lone = (np.array([g for g, _ in lone]), np.array([j for _, j in lone]))
+        self._several = [
+            (g, np.asarray(f.members)) for g, f in enumerate(self.families_) if len(f.members) > 1
+        ]
         self.evidence_ = [
             index.get(f.evidence) if f.evidence is not None else None for f in self.catalog
         ]
@@ -143,18 +148,17 @@ class ReasonWriter:
         the family knows nothing of the member)."""
         n, g_count = len(phi), len(self.families_)
         lead_adverse = np.empty((n, g_count), dtype=np.int64)
-        missing = np.zeros((n, g_count), dtype=np.bool_)
+        missing = np.empty((n, g_count), dtype=np.bool_)
         lead_favourable = np.empty((n, g_count), dtype=np.int64)
-        can_favour = np.ones((n, g_count), dtype=np.bool_)
-        for g, fam in enumerate(self.families_):
-            members = np.asarray(fam.members)
-            if len(members) == 1:
-                j = int(members[0])
-                lead_adverse[:, g] = j
-                lead_favourable[:, g] = j
-                missing[:, g] = ~known[:, j]
-                can_favour[:, g] = known[:, j]
-                continue
+        can_favour = np.empty((n, g_count), dtype=np.bool_)
+        # a family of one feature: that feature, in one gather for all of them
+        lone_g, lone_j = self._lone
+        lead_adverse[:, lone_g] = lone_j
+        lead_favourable[:, lone_g] = lone_j
+        lone_known = known[:, lone_j]
+        missing[:, lone_g] = ~lone_known
+        can_favour[:, lone_g] = lone_known
+        for g, members in self._several:
             sub, ok = phi[:, members], known[:, members]
             any_known = ok.any(axis=1)
             best = np.where(ok, sub, -np.inf).argmax(axis=1)
@@ -168,9 +172,11 @@ class ReasonWriter:
         """(n, families): each family's members' attributions added in catalog order (the
         single-row path adds them in the same order, so both rank alike to the bit)."""
         out = np.empty((len(phi), len(self.families_)))
-        for g, fam in enumerate(self.families_):
-            total = phi[:, fam.members[0]].copy()
-            for j in fam.members[1:]:
+        lone_g, lone_j = self._lone
+        out[:, lone_g] = phi[:, lone_j]
+        for g, members in self._several:
+            total = phi[:, members[0]].copy()
+            for j in members[1:]:
                 total += phi[:, j]
             out[:, g] = total
         return out
@@ -262,6 +268,10 @@ class ReasonWriter:
         langs = _LANGS if lang is None else (lang,)
         valid, labels, numbers, shown = self._fields(phi, X, langs)
         slots = valid.shape[1]
+        # one type per column, so a file can hold it: the value as text ("12.0", "fisher")
+        values_as_text = np.array(
+            [None if v is None else str(v) for v in shown.ravel().tolist()], dtype=object
+        ).reshape(shown.shape)
         out: dict[str, Any] = {}
         for k in range(slots):
             empty = ~valid[:, k]
@@ -273,10 +283,7 @@ class ReasonWriter:
                 )
             for name, values in numbers.items():
                 out[f"reason_{k + 1}_{name}"] = values[:, k]
-            # one type per column, so a file can hold it: the value as text ("12.0", "fisher")
-            out[f"reason_{k + 1}_value"] = np.array(
-                [None if v is None else str(v) for v in shown[:, k].tolist()], dtype=object
-            )
+            out[f"reason_{k + 1}_value"] = values_as_text[:, k]
         return out
 
     def _texts(

@@ -36,6 +36,7 @@ MODEL_NAME = "amanah-pd"
 EXPERIMENT = "amanah"
 CHALLENGER, CHAMPION = "challenger", "champion"
 DEFAULT_STORE = Path("mlflow")
+PYFUNC_ENTRY = Path(__file__).with_name("pyfunc_entry.py")
 
 
 def tracking_uri(uri: str | None = None, store: Path = DEFAULT_STORE) -> str:
@@ -179,7 +180,7 @@ def log_training(
         schema_rows = pd.concat([example, example.iloc[:1].map(lambda _: None)], ignore_index=True)
         info = mlflow.pyfunc.log_model(
             name="model",
-            python_model=AmanahPyfunc(),
+            python_model=str(PYFUNC_ENTRY),  # models from code, never a pickle
             artifacts={"model": str(model_dir)},
             signature=infer_signature(schema_rows, output),
             input_example=example,

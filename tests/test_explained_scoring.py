@@ -191,6 +191,16 @@ def test_a_registered_model_knows_its_name_and_version(store_uri: str) -> None:
     assert out["model_version"].tolist() == ["1"] and out["model_name"].tolist() == [MODEL_NAME]
 
 
+def test_the_model_is_logged_from_code_not_pickled(store_uri: str) -> None:
+    import mlflow
+
+    mlflow.set_tracking_uri(store_uri)
+    folder = Path(mlflow.artifacts.download_artifacts(f"models:/{MODEL_NAME}/1"))
+    files = [p.name for p in folder.rglob("*") if p.is_file()]
+    assert "MLmodel" in files and "model.json" in files
+    assert not [f for f in files if f.endswith((".pkl", ".pickle", ".cloudpickle"))], files
+
+
 def test_the_run_logs_reference_card_and_validation_report(store_uri: str) -> None:
     import mlflow
 
