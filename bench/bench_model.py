@@ -9,7 +9,7 @@
    resampled with replacement), each in its own process, with the local engine and on a
    Dask LocalCluster of 2 worker processes; peer: one plain `lgb.train` of the candidate the
    search chose, for its number of rounds, with no search, calibration, baseline or report.
-3. Scoring: single-row and batch rows per second (PD, score, grade, policy) for
+3. Scoring: single-row and batch rows per second (PD, score, grade, policy, reasons) for
    `AmanahModel.predict_records` (one application as a record, the API's path) and
    `AmanahModel.predict` (DataFrames); peers: the bare booster on the same rows, and the
    MLflow pyfunc of the same model.

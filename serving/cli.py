@@ -528,8 +528,9 @@ def print_scored(scored: dict[str, Any], lang: Lang) -> None:
     for r in scored["favourable"]:
         console.print(f"  + {r[text]} [dim]({r['impact_points']:+.0f})[/]")
     console.print(f"[bold]{words[1]}[/]")
-    for r in scored["adverse"]:
-        console.print(f"  * {r[improve]}")
+    shown_order = [r for rs in scored["reasons_by_five_c"].values() for r in rs]
+    for tip in dict.fromkeys(r[improve] for r in shown_order if r["direction"] == "adverse"):
+        console.print(f"  * {tip}")
     console.print(f"[bold]{words[2]}[/]")
     rules = ", ".join(scored["rule_codes"])
     console.print(f"  {rules}: {scored[f'reason_{lang}']}", soft_wrap=True)
