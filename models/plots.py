@@ -39,7 +39,7 @@ def write_plots(result: TrainingResult, folder: Path) -> list[Path]:
     test = result.test
     target = result.model.metadata["target"]
     y = test[target].to_numpy().astype(int)
-    scored = result.model.predict(test)
+    scored = result.model.predict(test, reasons=False)
     pd_ = scored["pd"].to_numpy()
     paths = []
 

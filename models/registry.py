@@ -28,7 +28,6 @@ from features.settings import get_settings
 from models.artifact import AmanahModel
 from models.metrics import auc, calibration_error, psi
 from models.plots import write_plots
-from models.reasons import reason_records
 from models.report import ReportInputs, write_report_html
 from models.training import TrainingResult, approval_ratios, write_report
 
@@ -98,17 +97,17 @@ def reason_examples(result: TrainingResult, n: int = 4) -> list[dict[str, Any]]:
 
 
 def _examples(model: AmanahModel, test: pd.DataFrame, n: int = 4) -> list[dict[str, Any]]:
-    scored = model.predict(test)
-    reasons = reason_records(scored)
-    order = scored["pd"].to_numpy().argsort(kind="stable")
+    order = model.predict(test, reasons=False)["pd"].to_numpy().argsort(kind="stable")
     picks = sorted({int(order[int(q * (len(order) - 1))]) for q in np.linspace(0, 1, n)})
+    records = [{str(k): v for k, v in r.items()} for r in test.iloc[picks].to_dict("records")]
+    scored = model.predict_records(records)
     return [
         {
             "applicant": f"test applicant {i + 1}",
-            **{k: scored[k].iloc[i] for k in ("pd", "score", "grade", "decision")},
-            "reasons": reasons[i],
+            **{k: s[k] for k in ("pd", "score", "grade", "decision")},
+            "reasons": s["reasons"],
         }
-        for i in picks
+        for i, s in zip(picks, scored, strict=True)
     ]
 
 
@@ -312,7 +311,7 @@ def promote(
     new = load(f"models:/{MODEL_NAME}/{challenger.version}", uri)
     target = new.metadata["target"]
     y = test[target].to_numpy().astype(int)
-    new_scored = new.predict(test)
+    new_scored = new.predict(test, reasons=False)
     figures: dict[str, Any] = {
         "challenger_version": str(challenger.version),
         "challenger_auc": auc(y, new_scored["pd"]),
@@ -328,7 +327,7 @@ def promote(
         checks[f"four_fifths_{column}"] = bool(ratio >= gate.min_four_fifths)
     if champion is not None:
         old = load(f"models:/{MODEL_NAME}/{champion.version}", uri)
-        old_scored = old.predict(test)
+        old_scored = old.predict(test, reasons=False)
         figures["champion_version"] = str(champion.version)
         figures["champion_auc"] = auc(y, old_scored["pd"])
         figures["psi_vs_champion"] = psi(
