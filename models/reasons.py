@@ -29,7 +29,7 @@ import pandas as pd
 
 from features.catalog import Feature, FiveC, Lang, RiskFactor, reason_text
 
-__all__ = ["Direction", "ReasonWriter"]
+__all__ = ["Direction", "ReasonWriter", "adverse_factors", "group_by_five_c", "reason_records"]
 
 Direction = Literal["adverse", "favourable"]
 FloatArray = npt.NDArray[np.float64]
@@ -90,7 +90,10 @@ class ReasonWriter:
             families.setdefault(f.family, []).append(j)
         self.families_ = [_Family(name, tuple(m)) for name, m in families.items()]
         lone = [(g, f.members[0]) for g, f in enumerate(self.families_) if len(f.members) == 1]
-        self._lone = (np.array([g for g, _ in lone]), np.array([j for _, j in lone]))
+        self._lone = (
+            np.array([g for g, _ in lone], dtype=np.int64),
+            np.array([j for _, j in lone], dtype=np.int64),
+        )
         self._several = [
             (g, np.asarray(f.members)) for g, f in enumerate(self.families_) if len(f.members) > 1
         ]
@@ -124,10 +127,6 @@ class ReasonWriter:
         self._category_text = {
             j: np.array(self.categories[self.features[j]], dtype=object)
             for j in self._categorical_at
-        }
-        self._category_rank = {
-            v: float(i)
-            for i, v in enumerate(sorted({v for c in self.categories.values() for v in c}))
         }
 
     # ------------------------------------------------------------------ ranking
