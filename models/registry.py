@@ -370,6 +370,8 @@ def write_version_report(model: str, out: Path, uri: str | None = None) -> Path:
         if not (folder / "test_period.parquet").is_file():
             raise LookupError(f"{model} has no stored test period (test_period.parquet)")
         test = pd.read_parquet(folder / "test_period.parquet")
+        if (folder / "train_sample.parquet").is_file():
+            train = pd.read_parquet(folder / "train_sample.parquet")
         if (folder / "report.json").is_file():
             report = json.loads((folder / "report.json").read_text("utf-8"))
     else:

@@ -396,6 +396,9 @@ def train(
         raise _fail(str(exc)) from exc
     result.model.save(out)
     write_report(result.report, out / "report.json")
+    # what `amanah report --model DIR` needs to write the validation report later
+    result.test.to_parquet(out / "test_period.parquet", index=False)
+    result.train.to_parquet(out / "train_sample.parquet", index=False)
     _print_training(result.report, f"Model and report written to {out}")
 
 

@@ -228,6 +228,18 @@ def test_bring_your_own_table_train_and_predict(tmp_path: Path) -> None:
     assert len(scored) == 3000
     # no loan terms in this table: decided by grade alone, never "no income data"
     assert not scored["rule_codes"].str.contains("NO_INCOME_DATA").any()
+    # a bring-your-own column explains itself with its own name, in the generic wording
+    valued = scored[
+        scored["reason_1_code"].notna() & ~scored["reason_1_code"].str.endswith("_MISSING")
+    ]
+    assert len(valued) > 1000
+    assert valued["reason_1_text_id"].str.contains(r"\(menaikkan risiko\)|\(menurunkan").all()
+    assert set(valued["reason_1_factor"]) == {"other"}  # missing values speak as thin_file
+    report = runner.invoke(
+        app, ["report", "--model", str(tmp_path / "model"), "--out", str(tmp_path / "r.html")]
+    )
+    assert report.exit_code == 0, report.output
+    assert "data:image/png;base64," in (tmp_path / "r.html").read_text("utf-8")
 
 
 @pytest.mark.parametrize(
