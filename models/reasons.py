@@ -115,6 +115,9 @@ class ReasonWriter:
         self._factor_cats = np.array(factors, dtype=object)
         self._factor_code = np.array([factors.index(f.risk_factor.value) for f in self.catalog])
         self._thin_code = factors.index(RiskFactor.THIN_FILE.value)
+        self._family_factor = np.array(
+            [self._factor_code[f.members[0]] for f in self.families_], dtype=np.int64
+        )
         self._improve_cats: dict[Lang, tuple[np.ndarray, np.ndarray]] = {}
         for lang in _LANGS:
             texts = [f.improve_id if lang == "id" else f.improve_en for f in self.catalog]
@@ -191,19 +194,36 @@ class ReasonWriter:
             )
         impact = self.family_impact(phi)
         lead_adv, missing, lead_fav, can_favour = self._leads(phi, self.informative(X))
-        adverse_key = np.where(impact >= self.min_impact, impact, -np.inf)
+        n = len(phi)
+        rows = np.arange(n)
+        # adverse reasons speak for risk factors: a factor weighs the sum of its adverse
+        # families (in family order, as the single-row path adds them) and is worded by
+        # the strongest of them; a family whose member is unknown speaks for the thin file
+        factor = np.where(missing, self._thin_code, self._family_factor[None, :])
+        weight = np.zeros((n, len(self._factor_cats)))
+        best = np.full((n, len(self._factor_cats)), -1, dtype=np.int64)
+        best_size = np.full((n, len(self._factor_cats)), -np.inf)
+        for g in range(impact.shape[1]):
+            hit = impact[:, g] >= self.min_impact
+            f = factor[:, g]
+            weight[rows, f] += np.where(hit, impact[:, g], 0.0)
+            stronger = hit & (impact[:, g] > best_size[rows, f])
+            best[rows[stronger], f[stronger]] = g
+            best_size[rows[stronger], f[stronger]] = impact[stronger, g]
+        adverse_key = np.where(best >= 0, weight, -np.inf)
         favourable_key = np.where((impact <= -self.min_impact) & can_favour, -impact, -np.inf)
         top_a = np.argsort(-adverse_key, axis=1, kind="stable")[:, : self.max_adverse]
         top_f = np.argsort(-favourable_key, axis=1, kind="stable")[:, : self.max_favourable]
-        r = np.arange(len(phi))[:, None]
+        r = rows[:, None]
+        family_a = np.maximum(best[r, top_a], 0)
         valid = np.concatenate(
             [np.isfinite(adverse_key[r, top_a]), np.isfinite(favourable_key[r, top_f])], axis=1
         )
-        column = np.concatenate([lead_adv[r, top_a], lead_fav[r, top_f]], axis=1)
+        column = np.concatenate([lead_adv[r, family_a], lead_fav[r, top_f]], axis=1)
         adverse = np.zeros(valid.shape, dtype=np.bool_)
         adverse[:, : top_a.shape[1]] = True
-        gone = np.concatenate([missing[r, top_a], np.zeros(top_f.shape, np.bool_)], axis=1)
-        size = np.concatenate([impact[r, top_a], impact[r, top_f]], axis=1)
+        gone = np.concatenate([missing[r, family_a], np.zeros(top_f.shape, np.bool_)], axis=1)
+        size = np.concatenate([weight[r, top_a], impact[r, top_f]], axis=1)
         # valid slots first, in their order: a member with two adverse reasons has her
         # favourable ones in slots 3 and 4
         order = np.argsort(~valid, axis=1, kind="stable")
@@ -383,9 +403,19 @@ class ReasonWriter:
                         lead = j
                 if lead >= 0:
                     favourable.append((total, lead))
-        adverse.sort(key=lambda t: -t[0])  # stable: ties keep the family order
-        favourable.sort(key=lambda t: t[0])
-        chosen = [(t[0], t[1], True, t[2]) for t in adverse[: self.max_adverse]]
+        # by risk factor, as `_select`: weight in family order, worded by the strongest
+        weights: dict[int, float] = {}
+        strongest: dict[int, tuple[float, int, bool]] = {}
+        for total, lead, missing in adverse:
+            fc = self._thin_code if missing else int(self._factor_code[lead])
+            weights[fc] = weights.get(fc, 0.0) + total
+            if fc not in strongest or total > strongest[fc][0]:
+                strongest[fc] = (total, lead, missing)
+        ranked = sorted(weights, key=lambda fc: (-weights[fc], fc))
+        favourable.sort(key=lambda t: t[0])  # stable: ties keep the family order
+        chosen = [
+            (weights[f], strongest[f][1], True, strongest[f][2]) for f in ranked[: self.max_adverse]
+        ]
         chosen += [(t[0], t[1], False, False) for t in favourable[: self.max_favourable]]
         out = []
         for size, j, is_adverse, missing in chosen:

@@ -52,22 +52,58 @@ def _solo(factor: RiskFactor | None = None) -> list[str]:
     ]
 
 
+def _one_per_factor() -> list[str]:
+    """Lone features of distinct risk factors (not thin file)."""
+    seen: dict[RiskFactor, str] = {}
+    for name in _solo():
+        factor = feature(name).risk_factor
+        if factor is not RiskFactor.THIN_FILE and factor not in seen:
+            seen[factor] = name
+    return list(seen.values())
+
+
 def test_at_most_four_adverse_and_two_favourable_strongest_first() -> None:
-    solo = _solo()
+    distinct = _one_per_factor()
+    assert len(distinct) >= 6
     X, phi = _row(), np.zeros((1, len(NAMES)))
-    for k, name in enumerate(solo[:8]):
-        phi[0, _col(name)] = 0.1 * (k + 1)  # adverse, growing
-    for k, name in enumerate(solo[8:12]):
-        phi[0, _col(name)] = -0.05 * (k + 1)  # favourable
+    for k, name in enumerate(distinct[:6]):
+        phi[0, _col(name)] = 0.1 * (k + 1)  # adverse, growing, one per risk factor
+    favourable_names = [n for n in _solo() if n not in distinct[:6]][:4]
+    for k, name in enumerate(favourable_names):
+        phi[0, _col(name)] = -0.05 * (k + 1)
     reasons = _writer().explain(phi, X)[0]
     adverse = [r for r in reasons if r["direction"] == "adverse"]
     favourable = [r for r in reasons if r["direction"] == "favourable"]
     assert len(adverse) == 4 and len(favourable) == 2
     assert reasons[:4] == adverse  # adverse first
-    assert [r["feature"] for r in adverse] == solo[7:3:-1]
-    assert [r["feature"] for r in favourable] == [solo[11], solo[10]]
+    assert [r["feature"] for r in adverse] == distinct[5:1:-1]
+    assert [r["feature"] for r in favourable] == [favourable_names[3], favourable_names[2]]
     impacts = [r["impact_logodds"] for r in adverse]
     assert impacts == sorted(impacts, reverse=True)
+
+
+def test_an_adverse_reason_speaks_for_its_risk_factor() -> None:
+    """Two adverse families of one risk factor make one reason: worded by the stronger,
+    weighing both; a weaker factor with a single stronger family still ranks by weight."""
+    families: dict[str, int] = {}
+    for f in CATALOG:
+        families[f.family] = families.get(f.family, 0) + 1
+    discipline = [  # lone families; the row's evidence flags are all 1
+        f.name
+        for f in CATALOG
+        if f.risk_factor is RiskFactor.REPAYMENT_DISCIPLINE and families[f.family] == 1
+    ]
+    other = next(n for n in _one_per_factor() if feature(n).risk_factor is not
+                 RiskFactor.REPAYMENT_DISCIPLINE)  # fmt: skip
+    X, phi = _row(), np.zeros((1, len(NAMES)))
+    phi[0, _col(discipline[0])] = 0.2
+    phi[0, _col(discipline[1])] = 0.3
+    phi[0, _col(other)] = 0.4  # stronger than either, weaker than both together
+    reasons = _writer().explain(phi, X)[0]
+    assert [r["feature"] for r in reasons] == [discipline[1], other]
+    assert reasons[0]["impact_logodds"] == pytest.approx(0.5)
+    assert reasons[0]["factor"] == RiskFactor.REPAYMENT_DISCIPLINE.value
+    assert reasons[0]["text_en"] == reason_text(feature(discipline[1]), 1.0, True, "en")
 
 
 def test_impact_in_points_is_minus_factor_times_log_odds() -> None:
