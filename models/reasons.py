@@ -115,9 +115,15 @@ class ReasonWriter:
         self._factor_cats = np.array(factors, dtype=object)
         self._factor_code = np.array([factors.index(f.risk_factor.value) for f in self.catalog])
         self._thin_code = factors.index(RiskFactor.THIN_FILE.value)
-        self._family_factor = np.array(
-            [self._factor_code[f.members[0]] for f in self.families_], dtype=np.int64
-        )
+        family_factor = [int(self._factor_code[f.members[0]]) for f in self.families_]
+        self._family_is_thin = np.array([c == self._thin_code for c in family_factor])
+        # per risk factor, its families in order (the thin file: every family, since any
+        # family whose member is unknown speaks for it)
+        self._factor_families = [
+            (c, list(range(len(family_factor))) if c == self._thin_code
+             else [g for g, fc in enumerate(family_factor) if fc == c])
+            for c in sorted(set(family_factor) | {self._thin_code})
+        ]  # fmt: skip
         self._improve_cats: dict[Lang, tuple[np.ndarray, np.ndarray]] = {}
         for lang in _LANGS:
             texts = [f.improve_id if lang == "id" else f.improve_en for f in self.catalog]
@@ -127,6 +133,7 @@ class ReasonWriter:
                 np.array([distinct.index(t) for t in texts]),
             )
         self._categorical_at = [j for j, n in enumerate(self.features) if n in self.categories]
+        self._is_categorical = np.array([n in self.categories for n in self.features])
         self._category_text = {
             j: np.array(self.categories[self.features[j]], dtype=object)
             for j in self._categorical_at
@@ -199,17 +206,23 @@ class ReasonWriter:
         # adverse reasons speak for risk factors: a factor weighs the sum of its adverse
         # families (in family order, as the single-row path adds them) and is worded by
         # the strongest of them; a family whose member is unknown speaks for the thin file
-        factor = np.where(missing, self._thin_code, self._family_factor[None, :])
+        hit = impact >= self.min_impact
         weight = np.zeros((n, len(self._factor_cats)))
         best = np.full((n, len(self._factor_cats)), -1, dtype=np.int64)
-        best_size = np.full((n, len(self._factor_cats)), -np.inf)
-        for g in range(impact.shape[1]):
-            hit = impact[:, g] >= self.min_impact
-            f = factor[:, g]
-            weight[rows, f] += np.where(hit, impact[:, g], 0.0)
-            stronger = hit & (impact[:, g] > best_size[rows, f])
-            best[rows[stronger], f[stronger]] = g
-            best_size[rows[stronger], f[stronger]] = impact[stronger, g]
+        speaks_thin = missing | self._family_is_thin[None, :]
+        for c, families in self._factor_families:
+            total = np.zeros(n)
+            lead = np.full(n, -1, dtype=np.int64)
+            lead_size = np.full(n, -np.inf)
+            for g in families:  # family order, as the single-row path adds them
+                here = speaks_thin[:, g] if c == self._thin_code else ~missing[:, g]
+                take = hit[:, g] & here
+                total += np.where(take, impact[:, g], 0.0)
+                stronger = take & (impact[:, g] > lead_size)
+                lead = np.where(stronger, g, lead)
+                lead_size = np.where(stronger, impact[:, g], lead_size)
+            weight[:, c] = total
+            best[:, c] = lead
         adverse_key = np.where(best >= 0, weight, -np.inf)
         favourable_key = np.where((impact <= -self.min_impact) & can_favour, -impact, -np.inf)
         top_a = np.argsort(-adverse_key, axis=1, kind="stable")[:, : self.max_adverse]
@@ -233,10 +246,14 @@ class ReasonWriter:
     def _fields(
         self, phi: FloatArray, X: FloatArray, langs: tuple[Lang, ...]
     ) -> tuple[
-        np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]], dict[str, np.ndarray], np.ndarray
+        np.ndarray,
+        dict[str, tuple[np.ndarray, np.ndarray]],
+        dict[str, np.ndarray],
+        np.ndarray,
+        np.ndarray,
     ]:
         """The chosen reasons as (n, slots) arrays: valid; the texts as (codes, categories);
-        the numbers; the values as shown."""
+        the numbers; the values as shown; the raw values (NaN where none or a category)."""
         valid, column, adverse, gone, size = self._select(phi, X)
         n = valid.shape[0]
         j = np.where(valid, column, 0)
@@ -251,6 +268,7 @@ class ReasonWriter:
                 cats = self._category_text[col]
                 shown[hit] = cats[raw[hit].astype(np.int64)]
         shown[~valid | gone] = None
+        numeric_raw = np.where(self._is_categorical[j], np.nan, raw)
         # repeated texts become categoricals built from codes: no string is copied per row
         labels: dict[str, tuple[np.ndarray, np.ndarray]] = {
             "code": (miss * width + j, self._code_cats),
@@ -272,7 +290,7 @@ class ReasonWriter:
             cats, code_of = self._improve_cats[lang]
             # favourable reasons have no improve text: "" is the last category
             labels[f"improve_{lang}"] = (np.where(adverse, code_of[j], len(cats) - 1), cats)
-        return valid, labels, numbers, shown
+        return valid, labels, numbers, shown, numeric_raw
 
     def explain_columns(
         self, phi: FloatArray, X: FloatArray, lang: Lang | None = None
@@ -285,12 +303,16 @@ class ReasonWriter:
         Vectorised: each distinct (feature, direction, value) is worded once, so a batch
         costs little more than its arrays (README, reasons benchmark)."""
         langs = _LANGS if lang is None else (lang,)
-        valid, labels, numbers, shown = self._fields(phi, X, langs)
+        valid, labels, numbers, shown, numeric_raw = self._fields(phi, X, langs)
         slots = valid.shape[1]
-        # one type per column, so a file can hold it: the value as text ("12.0", "fisher")
-        values_as_text = np.array(
-            [None if v is None else str(v) for v in shown.ravel().tolist()], dtype=object
-        ).reshape(shown.shape)
+        # one type per column, so a file can hold it: the value as text ("12.0", "fisher"),
+        # each distinct number written once
+        values_as_text = shown.copy()
+        is_number = ~np.isnan(numeric_raw)
+        if is_number.any():
+            distinct, at = np.unique(numeric_raw[is_number], return_inverse=True)
+            words = np.array([str(v) for v in distinct.tolist()], dtype=object)
+            values_as_text[is_number] = words[at.ravel()]
         out: dict[str, Any] = {}
         for k in range(slots):
             empty = ~valid[:, k]
@@ -360,7 +382,7 @@ class ReasonWriter:
     def _explain_vectorised(
         self, phi: FloatArray, X: FloatArray, langs: tuple[Lang, ...]
     ) -> list[list[dict[str, Any]]]:
-        valid, labels, numbers, shown = self._fields(phi, X, langs)
+        valid, labels, numbers, shown, _ = self._fields(phi, X, langs)
         fields: list[tuple[str, list[list[Any]]]] = [
             (name, _decoded(codes, categories)) for name, (codes, categories) in labels.items()
         ]
