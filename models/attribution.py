@@ -27,8 +27,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import lightgbm as lgb
 import numba
@@ -45,12 +44,12 @@ _ZERO_THRESHOLD = 1e-35  # LightGBM's kZeroThreshold
 _MAX_DEPTH = 256
 
 
-@dataclass(frozen=True)
-class Forest:
+class Forest(NamedTuple):
     """A LightGBM model's trees as flat arrays (nodes of all trees, leaves included).
 
     ``left``/``right`` index nodes; a leaf has ``feature == -1`` and its output in ``value``.
-    Categorical nodes go left for the codes whose ``cat_left[cat_start + code]`` is set.
+    Categorical nodes go left for the codes whose ``cat_left[cat_start + code]`` is set. A
+    named tuple, so the compiled kernel takes it whole.
     """
 
     roots: npt.NDArray[np.int64]
@@ -148,57 +147,30 @@ def forest_from_booster(booster: lgb.Booster) -> Forest:
 
 
 @numba.njit(cache=True, inline="always")
-def _goes_left(
-    v: float,
-    node: int,
-    threshold: FloatArray,
-    default_left: npt.NDArray[np.bool_],
-    missing_type: npt.NDArray[np.int64],
-    is_categorical: npt.NDArray[np.bool_],
-    cat_start: npt.NDArray[np.int64],
-    cat_size: npt.NDArray[np.int64],
-    cat_left: npt.NDArray[np.bool_],
-) -> bool:
+def _goes_left(v: float, node: int, fo: Forest) -> bool:
     """LightGBM's own decision at a node (tree.h NumericalDecision / CategoricalDecision)."""
-    if is_categorical[node]:
+    if fo.is_categorical[node]:
         if math.isnan(v):
             return False
         code = int(v)  # truncates toward zero, as static_cast<int>
-        if code < 0 or code >= cat_size[node]:
+        if code < 0 or code >= fo.cat_size[node]:
             return False
-        return bool(cat_left[cat_start[node] + code])
-    mt = missing_type[node]
+        return bool(fo.cat_left[fo.cat_start[node] + code])
+    mt = fo.missing_type[node]
     if math.isnan(v):
         if mt == 2:
-            return bool(default_left[node])
+            return bool(fo.default_left[node])
         v = 0.0
     if mt == 1 and -1e-35 <= v <= 1e-35:
-        return bool(default_left[node])
-    return bool(v <= threshold[node])
+        return bool(fo.default_left[node])
+    return bool(v <= fo.threshold[node])
 
 
 @numba.njit(cache=True, inline="always")
-def _leaf_of(
-    x: FloatArray,
-    root: int,
-    feature: npt.NDArray[np.int64],
-    threshold: FloatArray,
-    default_left: npt.NDArray[np.bool_],
-    missing_type: npt.NDArray[np.int64],
-    is_categorical: npt.NDArray[np.bool_],
-    cat_start: npt.NDArray[np.int64],
-    cat_size: npt.NDArray[np.int64],
-    cat_left: npt.NDArray[np.bool_],
-    left: npt.NDArray[np.int64],
-    right: npt.NDArray[np.int64],
-) -> int:
+def _leaf_of(x: FloatArray, root: int, fo: Forest) -> int:
     node = root
-    while feature[node] >= 0:
-        if _goes_left(x[feature[node]], node, threshold, default_left, missing_type,
-                      is_categorical, cat_start, cat_size, cat_left):  # fmt: skip
-            node = left[node]
-        else:
-            node = right[node]
+    while fo.feature[node] >= 0:
+        node = fo.left[node] if _goes_left(x[fo.feature[node]], node, fo) else fo.right[node]
     return node
 
 
@@ -206,22 +178,10 @@ def _leaf_of(
 def _explain_row(
     x: FloatArray,
     r_left: npt.NDArray[np.bool_],
-    roots: npt.NDArray[np.int64],
-    feature: npt.NDArray[np.int64],
-    threshold: FloatArray,
-    default_left: npt.NDArray[np.bool_],
-    missing_type: npt.NDArray[np.int64],
-    is_categorical: npt.NDArray[np.bool_],
-    cat_start: npt.NDArray[np.int64],
-    cat_size: npt.NDArray[np.int64],
-    cat_left: npt.NDArray[np.bool_],
-    left: npt.NDArray[np.int64],
-    right: npt.NDArray[np.int64],
-    value: FloatArray,
+    fo: Forest,
     w_x: FloatArray,
     w_r: FloatArray,
     phi: FloatArray,
-    max_depth: int,
 ) -> float:
     """Add x's baseline Shapley values against the reference (whose decision at every node
     is ``r_left``) to ``phi``; return x's own margin (its leaves summed in tree order, as
@@ -235,6 +195,8 @@ def _explain_row(
     feature in X and defers r's branch with it in R. So the path holds each feature once,
     with its side, and only where x and r parted.
     """
+    max_depth = fo.max_depth
+    roots, feature, left, right, value = fo.roots, fo.feature, fo.left, fo.right, fo.value
     width = max_depth + 2
     size = max_depth + 2
     s_node = np.empty(size, dtype=np.int64)
@@ -278,8 +240,7 @@ def _explain_row(
                         n_x += 1
                 length += 1
                 continue
-            x_left = _goes_left(x[f], node, threshold, default_left, missing_type,
-                                is_categorical, cat_start, cat_size, cat_left)  # fmt: skip
+            x_left = _goes_left(x[f], node, fo)
             r_goes = r_left[node]
             if x_left == r_goes:
                 node = left[node] if x_left else right[node]
@@ -310,48 +271,22 @@ def _explain_row(
 def _explain_rows(
     X: FloatArray,
     r_left: npt.NDArray[np.bool_],
-    roots: npt.NDArray[np.int64],
-    feature: npt.NDArray[np.int64],
-    threshold: FloatArray,
-    default_left: npt.NDArray[np.bool_],
-    missing_type: npt.NDArray[np.int64],
-    is_categorical: npt.NDArray[np.bool_],
-    cat_start: npt.NDArray[np.int64],
-    cat_size: npt.NDArray[np.int64],
-    cat_left: npt.NDArray[np.bool_],
-    left: npt.NDArray[np.int64],
-    right: npt.NDArray[np.int64],
-    value: FloatArray,
+    fo: Forest,
     w_x: FloatArray,
     w_r: FloatArray,
     out: FloatArray,
     margins: FloatArray,
-    max_depth: int,
 ) -> None:
     for i in numba.prange(X.shape[0]):
-        margins[i] = _explain_row(X[i], r_left, roots, feature, threshold, default_left,
-                                  missing_type, is_categorical, cat_start, cat_size, cat_left,
-                                  left, right, value, w_x, w_r, out[i], max_depth)  # fmt: skip
+        margins[i] = _explain_row(X[i], r_left, fo, w_x, w_r, out[i])
 
 
 @numba.njit(cache=True)
-def _reference_decisions(
-    r: FloatArray,
-    feature: npt.NDArray[np.int64],
-    threshold: FloatArray,
-    default_left: npt.NDArray[np.bool_],
-    missing_type: npt.NDArray[np.int64],
-    is_categorical: npt.NDArray[np.bool_],
-    cat_start: npt.NDArray[np.int64],
-    cat_size: npt.NDArray[np.int64],
-    cat_left: npt.NDArray[np.bool_],
-) -> npt.NDArray[np.bool_]:
-    out = np.zeros(feature.shape[0], dtype=np.bool_)
-    for node in range(feature.shape[0]):
-        if feature[node] >= 0:
-            out[node] = _goes_left(r[feature[node]], node, threshold, default_left,
-                                   missing_type, is_categorical, cat_start, cat_size,
-                                   cat_left)  # fmt: skip
+def _reference_decisions(r: FloatArray, fo: Forest) -> npt.NDArray[np.bool_]:
+    out = np.zeros(fo.feature.shape[0], dtype=np.bool_)
+    for node in range(fo.feature.shape[0]):
+        if fo.feature[node] >= 0:
+            out[node] = _goes_left(r[fo.feature[node]], node, fo)
     return out
 
 
@@ -393,10 +328,7 @@ class BaselineShapley:
             )
         self.reference_ = r
         fo = self.forest_
-        self.r_left_ = _reference_decisions(
-            r, fo.feature, fo.threshold, fo.default_left, fo.missing_type, fo.is_categorical,
-            fo.cat_start, fo.cat_size, fo.cat_left,
-        )  # fmt: skip
+        self.r_left_ = _reference_decisions(r, fo)
         self.w_x_, self.w_r_ = _weights(fo.max_depth)
         self.base_value_ = float(
             np.asarray(booster.predict(r.reshape(1, -1), raw_score=True), dtype=float)[0]
@@ -420,10 +352,7 @@ class BaselineShapley:
         out = np.zeros_like(X)
         margins = np.empty(len(X))
         fo = self.forest_
-        _explain_rows(X, self.r_left_, fo.roots, fo.feature, fo.threshold, fo.default_left,
-                      fo.missing_type, fo.is_categorical, fo.cat_start, fo.cat_size,
-                      fo.cat_left, fo.left, fo.right, fo.value, self.w_x_, self.w_r_, out,
-                      margins, fo.max_depth)  # fmt: skip
+        _explain_rows(X, self.r_left_, fo, self.w_x_, self.w_r_, out, margins)
         return out, margins
 
     def leaves(self, X: FloatArray) -> npt.NDArray[np.int64]:
@@ -435,8 +364,5 @@ class BaselineShapley:
         out = np.empty((len(X), len(fo.roots)), dtype=np.int64)
         for i in range(len(X)):
             for t, root in enumerate(fo.roots):
-                out[i, t] = _leaf_of(X[i], int(root), fo.feature, fo.threshold,
-                                     fo.default_left, fo.missing_type, fo.is_categorical,
-                                     fo.cat_start, fo.cat_size, fo.cat_left, fo.left,
-                                     fo.right)  # fmt: skip
+                out[i, t] = _leaf_of(X[i], int(root), fo)
         return np.asarray(fo.leaf_index[out], dtype=np.int64)
