@@ -198,14 +198,23 @@ class AmanahModel:
             rows.append(row)
         return rows
 
-    def card(self) -> dict[str, Any]:
-        """The model card: what a partner or an analyst may know of this model (no rows)."""
+    def identity(self) -> dict[str, Any]:
+        """Which model answers: registered name, version and alias (None outside the
+        registry, see `models.registry.load`), when it was trained, its policy version."""
         meta = self.metadata
         return {
             "name": meta.get("registered_name"),
             "version": meta.get("registered_version"),
             "alias": meta.get("registered_alias"),
             "trained_at": meta.get("trained_at"),
+            "policy_version": self.policy.version,
+        }
+
+    def card(self) -> dict[str, Any]:
+        """The model card: what a partner or an analyst may know of this model (no rows)."""
+        meta = self.metadata
+        return {
+            **self.identity(),
             "target": meta.get("target"),
             "periods": meta.get("periods"),
             "test_metrics": meta.get("test_metrics", {}),

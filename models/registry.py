@@ -86,8 +86,9 @@ def flat_output(scored: pd.DataFrame, model: AmanahModel) -> pd.DataFrame:
             "reason_codes",
             [",".join(c for c in row if isinstance(c, str)) for row in codes],
         )
-    out["model_name"] = str(model.metadata.get("registered_name") or "")
-    out["model_version"] = str(model.metadata.get("registered_version") or "")
+    who = model.identity()
+    out["model_name"] = str(who["name"] or "")
+    out["model_version"] = str(who["version"] or "")
     return out
 
 
@@ -396,8 +397,8 @@ def write_version_report(model: str, out: Path, uri: str | None = None) -> Path:
             test=test,
             target=str(loaded.metadata["target"]),
             train=train,
-            model_name=loaded.metadata.get("registered_name"),
-            model_version=loaded.metadata.get("registered_version"),
+            model_name=loaded.identity()["name"],
+            model_version=loaded.identity()["version"],
             reference=loaded.reference,
             reason_examples=_examples(loaded, test),
             oracle=_oracle_figures(

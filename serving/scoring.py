@@ -74,18 +74,7 @@ def score_application(
         "profile_as_of": store.as_of.isoformat(),
         "profile_age_days": age,
         "profile_stale": age > STALE_PROFILE_DAYS,
-        "model": _model_fields(model),
-    }
-
-
-def _model_fields(model: AmanahModel) -> dict[str, Any]:
-    meta = model.metadata
-    return {
-        "name": meta.get("registered_name"),
-        "version": meta.get("registered_version"),
-        "alias": meta.get("registered_alias"),
-        "trained_at": meta.get("trained_at"),
-        "policy_version": model.policy.version,
+        "model": model.identity(),
     }
 
 
