@@ -42,6 +42,12 @@ __all__ = [
 Lang = Literal["id", "en"]
 LANGS: tuple[Lang, ...] = ("id", "en")
 
+
+def languages(lang: Lang | None = None) -> tuple[Lang, ...]:
+    """The languages to write: the one asked for, or both."""
+    return LANGS if lang is None else (lang,)
+
+
 # Python and numpy numbers alike; Decimal for values already exact (a share times 100)
 Number = float | Decimal | SupportsIndex
 

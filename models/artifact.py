@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from features.catalog import Feature, Lang, catalog_from_records, catalog_records
+from features.wording import languages
 from models.attribution import BaselineShapley
 from models.calibration import PDCalibrator
 from models.grades import GradeBands
@@ -31,8 +32,6 @@ from models.reference import reference_matrix_row
 from models.scaling import ScoreScale
 
 __all__ = ["FORMAT_VERSION", "AmanahModel", "InputError"]
-
-_LANGS: tuple[Lang, ...] = ("id", "en")
 
 
 @contextmanager
@@ -134,7 +133,7 @@ class AmanahModel:
             "pd": pd_,
             "score": np.round(self.scale.score(pd_)).astype(int),
             "grade": grade,
-            **self.policy.decide_arrays(grade, **terms, langs=_LANGS if lang is None else (lang,)),
+            **self.policy.decide_arrays(grade, **terms, langs=languages(lang)),
         }
 
     def _terms(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:

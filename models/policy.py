@@ -35,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from features.wording import Lang, format_percent, format_rupiah
+from features.wording import LANGS, Lang, format_percent, format_rupiah
 from models.grades import GRADE_LABELS, GRADES
 from models.stored_fields import exact_field_names
 
@@ -90,7 +90,6 @@ class Rule:
         return self.text_id if lang == "id" else self.text_en
 
 
-_LANGS: tuple[Lang, ...] = ("id", "en")
 # which of the application's values each placeholder reads (None: the policy's own figures)
 _PLACEHOLDER_FIELDS: dict[str, str | None] = {
     "grade": "grade",
@@ -176,7 +175,7 @@ def _fields_used(template: str) -> tuple[str, ...]:
 
 
 _USED_FIELDS: dict[str, dict[Lang, tuple[str, ...]]] = {
-    code: {lang: _fields_used(rule.text(lang)) for lang in _LANGS} for code, rule in RULES.items()
+    code: {lang: _fields_used(rule.text(lang)) for lang in LANGS} for code, rule in RULES.items()
 }
 
 # Order in which fired rules are listed: most severe decision first, then precedence.
@@ -300,7 +299,7 @@ class DecisionPolicy:
         existing_debt_service: npt.NDArray[np.float64],
         months_of_history: npt.NDArray[np.float64],
         *,
-        langs: Sequence[Lang] = _LANGS,
+        langs: Sequence[Lang] = LANGS,
     ) -> dict[str, Any]:
         """`decide` on plain arrays (NaN for missing), for the single-application path where
         pandas costs more than the rules: decision (object array), rule_codes (list of

@@ -28,12 +28,12 @@ import numpy.typing as npt
 import pandas as pd
 
 from features.catalog import Feature, FiveC, Lang, RiskFactor, reason_text
+from features.wording import LANGS, languages
 
 __all__ = ["Direction", "ReasonWriter", "adverse_factors", "group_by_five_c", "reason_records"]
 
 Direction = Literal["adverse", "favourable"]
 FloatArray = npt.NDArray[np.float64]
-_LANGS: tuple[Lang, ...] = ("id", "en")
 _FEW_ROWS = 8
 _DIRECTION_CATS = np.array(["adverse", "favourable"], dtype=object)
 
@@ -125,7 +125,7 @@ class ReasonWriter:
             for c in sorted(set(family_factor) | {self._thin_code})
         ]  # fmt: skip
         self._improve_cats: dict[Lang, tuple[np.ndarray, np.ndarray]] = {}
-        for lang in _LANGS:
+        for lang in LANGS:
             texts = [f.improve_id if lang == "id" else f.improve_en for f in self.catalog]
             distinct = [*dict.fromkeys(texts), ""]
             self._improve_cats[lang] = (
@@ -302,7 +302,7 @@ class ReasonWriter:
 
         Vectorised: each distinct (feature, direction, value) is worded once, so a batch
         costs little more than its arrays (README, reasons benchmark)."""
-        langs = _LANGS if lang is None else (lang,)
+        langs = languages(lang)
         valid, labels, numbers, shown, numeric_raw = self._fields(phi, X, langs)
         slots = valid.shape[1]
         # one type per column, so a file can hold it: the value as text ("12.0", "fisher"),
@@ -367,7 +367,7 @@ class ReasonWriter:
 
         The same selection and words as `explain_columns`; a few rows go through plain
         Python (`_explain_row`), where numpy's per-call cost would dominate (tested equal)."""
-        langs = _LANGS if lang is None else (lang,)
+        langs = languages(lang)
         if phi.shape != X.shape or phi.shape[1] != len(self.features):
             raise ValueError(
                 f"phi and X must both be (n, {len(self.features)}); got {phi.shape}, {X.shape}"
