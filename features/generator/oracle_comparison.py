@@ -26,16 +26,22 @@ def has_oracle(ledger_dir: Path) -> bool:
     return any((ledger_dir / ORACLE_DIR).glob("loans-*.parquet"))
 
 
-def true_pd(ledger_dir: Path, loan_ids: pd.Series) -> npt.NDArray[np.float64] | None:
-    """The oracle's PD of each loan, in the given order; None when the ledger has no oracle
-    (an imported ledger) or the oracle lacks some of the loans."""
+def _oracle_loans(ledger_dir: Path, loan_ids: pd.Series) -> pd.DataFrame | None:
+    """The oracle's rows of the given loans, in their order (one read); None when the
+    ledger has no oracle (an imported ledger) or the oracle lacks some of the loans."""
     if not has_oracle(ledger_dir):
         return None
-    truth = read_oracle(ledger_dir).set_index("loan_id")["true_pd_12m"]
+    truth = read_oracle(ledger_dir).set_index("loan_id")
     ids = pd.Index(loan_ids.astype("str"))
     if not ids.isin(truth.index).all():
         return None
-    return np.asarray(truth.loc[ids].to_numpy(), dtype=np.float64)
+    return truth.loc[ids]
+
+
+def true_pd(ledger_dir: Path, loan_ids: pd.Series) -> npt.NDArray[np.float64] | None:
+    """The oracle's PD of each loan, in the given order; None without an oracle for them."""
+    rows = _oracle_loans(ledger_dir, loan_ids)
+    return None if rows is None else np.asarray(rows["true_pd_12m"], dtype=np.float64)
 
 
 def share_of_oracle(y: npt.ArrayLike, truth: npt.ArrayLike, model_auc: float) -> dict[str, float]:
@@ -60,42 +66,47 @@ def compare_with_oracle(
     risk factors (strongest first) also the reason fidelity (:func:`reason_fidelity`) over
     all loans and among the ``flagged`` ones (referred or declined); None when there is no
     oracle for them."""
-    truth = true_pd(ledger_dir, loan_ids)
-    if truth is None:
+    rows = _oracle_loans(ledger_dir, loan_ids)
+    if rows is None:
         return None
-    out = share_of_oracle(y, truth, model_auc)
-    if adverse_factors is not None:
-        hits = reason_fidelity(ledger_dir, loan_ids, adverse_factors)
-        if hits is not None:
-            mask = np.ones(len(loan_ids), dtype=bool) if flagged is None else np.asarray(flagged)
-            for key, values in hits.items():
-                out[f"reason_fidelity_{key}_all"] = float(values.mean())
-                if mask.any():
-                    out[f"reason_fidelity_{key}_referred_or_declined"] = float(values[mask].mean())
+    out = share_of_oracle(y, np.asarray(rows["true_pd_12m"], dtype=np.float64), model_auc)
+    if adverse_factors is not None and len(adverse_factors) == len(rows):
+        hits = fidelity_hits(rows["driver_1"], adverse_factors)
+        mask = np.ones(len(rows), dtype=bool) if flagged is None else np.asarray(flagged)
+        for key, values in hits.items():
+            out[f"reason_fidelity_{key}_all"] = float(values.mean())
+            if mask.any():
+                out[f"reason_fidelity_{key}_referred_or_declined"] = float(values[mask].mean())
     return out
 
 
 def reason_fidelity(
     ledger_dir: Path, loan_ids: pd.Series, adverse_factors: Sequence[Sequence[str]]
 ) -> dict[str, npt.NDArray[np.float64]] | None:
-    """Per loan: whether the oracle's main adverse driver is among the risk factors of the
-    first 3 (``top3``) or the first (``top1``) adverse reasons, and the chance of the top 3
-    naming it (``chance_top3``: their distinct factors over all factors the catalog uses).
+    """:func:`fidelity_hits` against the oracle's main driver of each loan; None when there
+    is no oracle for these loans."""
+    rows = _oracle_loans(ledger_dir, loan_ids)
+    if rows is None or len(rows) != len(adverse_factors):
+        return None
+    return fidelity_hits(rows["driver_1"], adverse_factors)
+
+
+def fidelity_hits(
+    main_drivers: pd.Series, adverse_factors: Sequence[Sequence[str]]
+) -> dict[str, npt.NDArray[np.float64]]:
+    """Per loan: whether its main adverse driver is among the risk factors of the first 3
+    (``top3``) or the first (``top1``) adverse reasons, and the chance of the top 3 naming
+    it (``chance_top3``: their distinct factors over all factors the catalog uses).
 
     ``adverse_factors`` holds each loan's adverse reasons' risk factors, strongest first.
     The driver is named as the catalog names it (`simulate.TRUE_DRIVERS`), so the catalog
-    says which risk factor it is. None when there is no oracle for these loans.
+    says which risk factor it is.
     """
-    if not has_oracle(ledger_dir):
-        return None
-    truth = read_oracle(ledger_dir).set_index("loan_id")["driver_1"]
-    ids = pd.Index(loan_ids.astype("str"))
-    if not ids.isin(truth.index).all() or len(ids) != len(adverse_factors):
-        return None
-    main = [feature(str(d)).risk_factor.value for d in truth.loc[ids]]
+    main = [feature(str(d)).risk_factor.value for d in main_drivers]
     factors_in_use = len({f.risk_factor for f in CATALOG})
-    top3 = np.array([m in fs[:3] for m, fs in zip(main, adverse_factors, strict=True)])
-    top1 = np.array([bool(fs) and fs[0] == m for m, fs in zip(main, adverse_factors, strict=True)])
+    pairs = list(zip(main, adverse_factors, strict=True))
+    top3 = np.array([m in fs[:3] for m, fs in pairs])
+    top1 = np.array([bool(fs) and fs[0] == m for m, fs in pairs])
     chance = np.array([len(set(fs[:3])) / factors_in_use for fs in adverse_factors])
     return {
         "top3": top3.astype(np.float64),
