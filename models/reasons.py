@@ -514,25 +514,21 @@ def reason_records(columns: Mapping[str, Any] | pd.DataFrame) -> list[list[dict[
             code = slot[0][1][i]
             if code is None or code != code:  # an empty slot: None, or NaN in a categorical
                 break
-            reason = {key: values[i] for key, values in slot}
-            if "value" in reason and isinstance(reason["value"], float):
-                reason["value"] = None  # NaN: a frame's text column lost the None
-            row.append(reason)
+            row.append({key: values[i] for key, values in slot})
         out.append(row)
     return out
 
 
 def _plain(values: Any) -> list[Any]:
-    """A column's values as Python objects (a categorical's by their text); a text column's
-    missing values (pandas stores None as NaN) as None."""
+    """A column's values as Python objects (a categorical's by their text); in a column of
+    text, a missing value as None (pandas keeps a None there as NaN)."""
     if isinstance(values, pd.Series):
         values = values.array
     if isinstance(values, pd.Categorical):
         return values.astype(object).tolist()
-    out = list(np.asarray(values, dtype=object).tolist())
-    if any(isinstance(v, str) for v in out):
-        return [None if isinstance(v, float) and v != v else v for v in out]
-    return out
+    if pd.api.types.is_float_dtype(values.dtype):
+        return list(np.asarray(values).tolist())
+    return [None if isinstance(v, float) and v != v else v for v in values.tolist()]
 
 
 def adverse_factors(scored: Mapping[str, Any] | pd.DataFrame) -> list[list[str]]:
