@@ -220,7 +220,9 @@ def train_model(
         labelled.loc[tr, spec.names].reset_index(drop=True), y[tr]
     )
     test = labelled[te].reset_index(drop=True)
-    report = evaluate(model, baseline, test, y[te], pd_all[tr])
+    # the WoE scorecard's PD travels with the test period (the report compares the two)
+    test["pd_woe_baseline"] = baseline.predict_proba(test[baseline.features_])
+    report = evaluate(model, test["pd_woe_baseline"].to_numpy(), test, y[te], pd_all[tr])
     report["rows"] = {"train": int(tr.sum()), "valid": int(va.sum()), "test": int(te.sum()),
                       "unlabelled": int(len(frame) - len(labelled))}  # fmt: skip
     report["periods"] = _periods(labelled, time_column, parts)
@@ -230,7 +232,6 @@ def train_model(
     }
     model.metadata["periods"] = report["periods"]
     test[target] = y[te]
-    test["pd_woe_baseline"] = baseline.predict_proba(test[baseline.features_])
     train = labelled[tr]
     train = train.sample(min(len(train), TRAIN_SAMPLE), random_state=seed).reset_index(drop=True)
     return TrainingResult(model, baseline, report, test, train, search.trials)
@@ -265,7 +266,7 @@ def _periods(frame: pd.DataFrame, time_column: str | None, parts: np.ndarray) ->
 
 def evaluate(
     model: AmanahModel,
-    baseline: WoEScorecard | None,
+    baseline_pd: np.ndarray | None,
     test: pd.DataFrame,
     y: np.ndarray,
     train_pd: np.ndarray | None = None,
@@ -286,8 +287,8 @@ def evaluate(
         "grades_monotone": bool(model.grades.is_monotone(pd_, y)),
         "decisions": scored["decision"].value_counts().to_dict(),
     }
-    if baseline is not None:
-        report["auc_woe_baseline"] = auc(y, baseline.predict_proba(test[baseline.features_]))
+    if baseline_pd is not None:
+        report["auc_woe_baseline"] = auc(y, baseline_pd)
     if train_pd is not None:
         report["psi_score_train_vs_test"] = psi(model.scale.score(train_pd), model.scale.score(pd_))
     fairness = approval_ratios(scored["decision"], test)
