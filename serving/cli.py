@@ -331,11 +331,14 @@ def _train_and_register(features: Path, seed: int, engine: str) -> dict[str, obj
     versus = None
     if ledger is not None:
         test = result.test
-        scored = result.model.predict(test, lang="en")
-        adverse = adverse_factors(scored)
+
+        def reasons() -> tuple[list[list[str]], pd.Series]:
+            scored = result.model.predict(test, lang="en")
+            return adverse_factors(scored), scored["decision"].isin(["refer", "decline"])
+
         versus = compare_with_oracle(
             ledger, test["loan_id"], test[AMANAH_TARGET].to_numpy(), result.report["auc"],
-            adverse_factors=adverse, flagged=scored["decision"].isin(["refer", "decline"]),
+            reasons=reasons,
         )  # fmt: skip
     if versus is not None:
         result.report["oracle"] = versus

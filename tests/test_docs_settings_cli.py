@@ -91,6 +91,10 @@ def test_demo_generates_builds_trains_registers_and_promotes(
         metrics["test_auc"] / metrics["oracle_test_auc"]
     )
     assert f"{metrics['auc_share_of_oracle']:.1%} of it" in result.output
+    # and the reasons against the oracle's main driver, printed and logged (this tiny demo's
+    # model may say too little for any reason: the figure is checked on the demo in bench/)
+    assert 0.0 <= metrics["reason_fidelity_top3_all"] <= 1.0
+    assert f"{metrics['reason_fidelity_top3_all']:.1%} of test loans" in result.output
     assert sorted(p.name for p in (tmp_path / "demo-features" / "training").iterdir())[:2] == [
         "KMP-0001.parquet",
         "KMP-0002.parquet",

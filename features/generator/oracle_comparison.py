@@ -7,7 +7,7 @@ generator, only the command line may import this one function).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -59,17 +59,18 @@ def compare_with_oracle(
     loan_ids: pd.Series,
     y: npt.ArrayLike,
     model_auc: float,
-    adverse_factors: Sequence[Sequence[str]] | None = None,
-    flagged: npt.ArrayLike | None = None,
+    reasons: Callable[[], tuple[Sequence[Sequence[str]], npt.ArrayLike]] | None = None,
 ) -> dict[str, float] | None:
-    """:func:`share_of_oracle` for the given loans, and with each loan's adverse reasons'
-    risk factors (strongest first) also the reason fidelity (:func:`reason_fidelity`) over
-    all loans and among the ``flagged`` ones (referred or declined); None when there is no
-    oracle for them."""
+    """:func:`share_of_oracle` for the given loans; None when there is no oracle for them.
+
+    With ``reasons`` (called only when there is an oracle: each loan's adverse reasons'
+    risk factors, strongest first, and which loans were referred or declined) also the
+    reason fidelity (:func:`fidelity_hits`) over all loans and among those flagged."""
     rows = _oracle_loans(ledger_dir, loan_ids)
     if rows is None:
         return None
     out = share_of_oracle(y, np.asarray(rows["true_pd_12m"], dtype=np.float64), model_auc)
+    adverse_factors, flagged = reasons() if reasons is not None else (None, None)
     if adverse_factors is not None and len(adverse_factors) == len(rows):
         hits = fidelity_hits(rows["driver_1"], adverse_factors)
         mask = np.ones(len(rows), dtype=bool) if flagged is None else np.asarray(flagged)
