@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -109,3 +110,32 @@ class ProfileStore:
             return [r[0] for r in rows.fetchall()]
         finally:
             db.close()
+
+    def profiles(self, members: Sequence[str]) -> pd.DataFrame:
+        """The profiles of many members at once (a batch): only the partitions that hold
+        them are read. Members without a profile are left out (the caller names them)."""
+        wanted = sorted({str(m) for m in members})
+        db = self._connect()
+        try:
+            db.execute("CREATE TEMP TABLE wanted (member_id TEXT PRIMARY KEY)")
+            db.executemany("INSERT INTO wanted VALUES (?)", [(m,) for m in wanted])
+            coops = [
+                r[0]
+                for r in db.execute(
+                    "SELECT DISTINCT cooperative_id FROM profiles JOIN wanted USING (member_id)"
+                    " ORDER BY cooperative_id"
+                )
+            ]
+        finally:
+            db.close()
+        parts = []
+        for coop in coops:
+            path = self.root / PROFILES / f"{coop}.parquet"
+            try:
+                part = pd.read_parquet(path)
+            except (OSError, ValueError) as exc:
+                raise ProfileStoreError(f"cannot read {path}: {exc}") from None
+            parts.append(part[part["member_id"].astype("str").isin(wanted)])
+        if not parts:  # nobody asked for has a profile: an empty frame that names the column
+            return pd.DataFrame({"member_id": pd.Series([], dtype="str")})
+        return pd.concat(parts, ignore_index=True)

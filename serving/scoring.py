@@ -5,7 +5,6 @@ profile's as-of date. The command line uses it today; the API and the console wi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from features.application import LoanRequest, application_frame, application_record
-from features.profile_store import PROFILES, ProfileStore
+from features.profile_store import ProfileStore
 from models.artifact import AmanahModel
 from models.reasons import group_by_five_c
 from models.registry import flat_output
@@ -21,7 +20,6 @@ from models.registry import flat_output
 __all__ = [
     "BatchEngine",
     "ScoringError",
-    "read_profiles",
     "score_application",
     "score_batch",
 ]
@@ -86,16 +84,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def read_profiles(features: Path, members: Sequence[str] | None = None) -> pd.DataFrame:
-    """The current profiles of a features folder (all members, or those asked for)."""
-    store = ProfileStore(features)  # refuses a folder that holds no built profiles
-    files = sorted((store.root / PROFILES).glob("*.parquet"))
-    frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-    if members is not None:
-        frame = frame[frame["member_id"].astype("str").isin(set(members))]
-    return frame.reset_index(drop=True)
-
-
 def _score_chunk(
     model_dir: str, profiles: pd.DataFrame, requests: pd.DataFrame, lang: str
 ) -> pd.DataFrame:
@@ -128,8 +116,7 @@ def score_batch(
     On Dask the requests are cut into chunks of ``chunk_rows``, each scored on a worker
     with the model saved once to a temporary folder the workers read; outputs are identical
     to the local engine (tested)."""
-    members = requests["member_id"].astype("str").unique().tolist() if len(requests) else []
-    profiles = read_profiles(features, members)
+    profiles = ProfileStore(features).profiles(requests["member_id"].astype("str").tolist())
     if engine == "local":
         return _scored_frame(model, profiles, requests, lang)
     import tempfile

@@ -375,3 +375,15 @@ def test_report_writes_the_validation_report_of_a_version(env: str, tmp_path: Pa
         assert words.lower() in html.lower(), words
     missing = runner.invoke(app, ["report", "--model", "models:/nope/3", "--out", str(out)])
     assert missing.exit_code == 2 and "nope" in missing.output
+
+
+def test_the_profile_store_reads_a_batch_of_members_at_once(medium_features: Path) -> None:
+    store = ProfileStore(medium_features)
+    asked = store.members()[:3] + store.members()[-2:]
+    frame = store.profiles([*asked, "NOBODY-1"])
+    assert sorted(frame["member_id"]) == sorted(asked)
+    one = store.fetch(asked[0])
+    assert one is not None
+    row = frame.set_index("member_id").loc[asked[0]]
+    assert row["months_of_history"] == pytest.approx(one["months_of_history"])
+    assert store.profiles(["NOBODY-1"]).empty
