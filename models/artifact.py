@@ -1,9 +1,10 @@
-"""The one model artifact: booster, input encoding, calibrator, score scale, grade bands,
-policy, the catalog the model was trained with and its reference applicant, loaded
-together; `predict` only computes (PD, score, grade, decision and reasons).
+"""The one model artifact: the risk model (a LightGBM booster or a WoE scorecard, whichever
+validated better), input encoding, calibrator, score scale, grade bands, policy, the catalog
+the model was trained with and its reference applicant, loaded together; `predict` only
+computes (PD, score, grade, decision and reasons).
 
-Saved as plain files (LightGBM text model + JSON), never pickle, so an artifact can be read
-by any version of this code that knows the format.
+Saved as plain files (LightGBM text model or the scorecard's bins as JSON, + JSON), never
+pickle, so an artifact can be read by any version of this code that knows the format.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from models.policy import RUPIAH_COLUMNS, TERM_COLUMNS, DecisionPolicy, decision
 from models.reasons import ReasonWriter
 from models.reference import reference_matrix_row
 from models.scaling import ScoreScale
+from models.scorecard_scorer import ScorecardScorer
 
 __all__ = ["FORMAT_VERSION", "AmanahModel", "InputError"]
 
@@ -48,7 +50,9 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-FORMAT_VERSION = 2  # 2: the catalog and the reference applicant travel with the model
+FORMAT_VERSION = 3  # 2: the catalog and the reference applicant travel with the model
+# 3: the risk model is a booster or a WoE scorecard (`family`)
+FAMILIES = ("lightgbm", "woe_scorecard")
 # a table without the loan terms is decided by grade alone; without a history length
 # nobody is treated as a thin file
 _ABSENT = {c: np.inf if c == "months_of_history" else np.nan for c in TERM_COLUMNS}
@@ -56,13 +60,16 @@ _ABSENT = {c: np.inf if c == "months_of_history" else np.nan for c in TERM_COLUM
 
 @dataclass
 class AmanahModel:
-    """Booster, input encoding, calibrator, scale, grades, policy, the catalog it was trained
-    with and the reference applicant its reasons are measured against.
+    """Risk model, input encoding, calibrator, score scale, grades, policy, the catalog it was
+    trained with and the reference applicant its reasons are measured against.
 
-    Built complete: the attribution and the reason writer are made from these parts once.
+    The risk model is exactly one of `booster` (monotone LightGBM, explained by baseline
+    Shapley against the reference applicant) and `scorecard` (WoE scorecard, explained by
+    points below each feature's best bin). Built complete: the attribution and the reason
+    writer are made from these parts once.
     """
 
-    booster: lgb.Booster
+    booster: lgb.Booster | None
     inputs: ModelInput
     calibrator: PDCalibrator
     scale: ScoreScale
@@ -71,21 +78,33 @@ class AmanahModel:
     catalog: tuple[Feature, ...]
     reference: dict[str, float | str | None]
     metadata: dict[str, Any] = field(default_factory=dict)
+    scorecard: ScorecardScorer | None = None
 
     def __post_init__(self) -> None:
+        if (self.booster is None) == (self.scorecard is None):
+            raise ValueError("a model is either a booster or a scorecard: give exactly one")
         unknown = sorted(set(self.reference) ^ set(self.inputs.features))
         if unknown:
             raise ValueError(
                 f"the reference applicant must hold exactly the model's features; differs on "
                 f"{', '.join(unknown)}"
             )
-        self.explainer = BaselineShapley(
-            self.booster,
-            reference_matrix_row(self.reference, self.inputs.features, self.inputs.categories),
-        )
+        self.explainer: BaselineShapley | ScorecardScorer
+        if self.booster is not None:
+            self.explainer = BaselineShapley(
+                self.booster,
+                reference_matrix_row(self.reference, self.inputs.features, self.inputs.categories),
+            )
+        else:
+            assert self.scorecard is not None
+            self.explainer = self.scorecard
         self.reasons = ReasonWriter(
             self.catalog, self.inputs.features, self.inputs.categories, self.scale.factor
         )
+
+    @property
+    def family(self) -> str:
+        return "lightgbm" if self.booster is not None else "woe_scorecard"
 
     @property
     def features(self) -> list[str]:
@@ -106,16 +125,31 @@ class AmanahModel:
         return self.inputs.matrix_from_records(records)
 
     def attributions(self, X: np.ndarray) -> np.ndarray:
-        """Exact baseline Shapley values of the raw log-odds against the reference applicant,
-        (n, features): ``phi.sum(1) + explainer.base_value_`` is the row's margin."""
+        """Exact attributions of the raw log-odds, (n, features): baseline Shapley values
+        against the reference applicant (booster) or points below the best bins (scorecard);
+        ``phi.sum(1) + explainer.base_value_`` is the row's margin."""
         return self.explainer.explain(X)
 
     def margin(self, frame: pd.DataFrame) -> np.ndarray:
-        """Raw log-odds of default from the booster."""
+        """Raw log-odds of default from the risk model."""
         return self._margin(self.matrix(frame))
 
     def _margin(self, X: np.ndarray) -> np.ndarray:
+        if self.booster is None:
+            assert self.scorecard is not None
+            return self.scorecard.margin(X)
         return np.asarray(self.booster.predict(X, raw_score=True), dtype=float)
+
+    def decide_margins(
+        self, margin: np.ndarray, frame: pd.DataFrame, lang: Lang | None = None
+    ) -> pd.DataFrame:
+        """pd, score, grade and decision from margins already computed elsewhere: the
+        out-of-fold margins of cross-validation, which no single shipped model produced."""
+        X = np.empty((len(frame), 0))
+        return decisions_frame(
+            self._score(X, self._terms(frame), lang, np.asarray(margin, dtype=float)),
+            frame.index,
+        )
 
     def _score(
         self,
@@ -217,7 +251,13 @@ class AmanahModel:
             "target": meta.get("target"),
             "periods": meta.get("periods"),
             "test_metrics": meta.get("test_metrics", {}),
-            "attribution": "baseline Shapley of the raw log-odds against the reference applicant",
+            "family": self.family,
+            "family_selection": meta.get("family_selection"),
+            "attribution": (
+                "baseline Shapley of the raw log-odds against the reference applicant"
+                if self.booster is not None
+                else "points below each feature's best bin of the WoE scorecard (log-odds)"
+            ),
             "reference_applicant": self.reference,
             "features": len(self.features),
             "catalog": catalog_records(self.catalog),
@@ -228,9 +268,18 @@ class AmanahModel:
     # ------------------------------------------------------------------ files
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
-        self.booster.save_model(str(directory / "booster.txt"))
+        for stale in ("booster.txt", "scorecard.json"):
+            (directory / stale).unlink(missing_ok=True)
+        if self.booster is not None:
+            self.booster.save_model(str(directory / "booster.txt"))
+        else:
+            assert self.scorecard is not None
+            (directory / "scorecard.json").write_text(
+                json.dumps(self.scorecard.to_dict(), indent=1), "utf-8"
+            )
         spec = {
             "format_version": FORMAT_VERSION,
+            "family": self.family,
             "features": self.features,
             "categories": self.categories,
             "calibrator": self.calibrator.to_dict(),
@@ -251,8 +300,19 @@ class AmanahModel:
                 f"{directory} holds model format {spec.get('format_version')}, "
                 f"this code reads format {FORMAT_VERSION}; retrain the model"
             )
+        family = spec.get("family")
+        if family not in FAMILIES:
+            raise ValueError(f"{directory}: unknown model family {family!r}")
+        booster, scorecard = None, None
+        if family == "lightgbm":
+            booster = lgb.Booster(model_file=str(directory / "booster.txt"))
+        else:
+            scorecard = ScorecardScorer.from_dict(
+                json.loads((directory / "scorecard.json").read_text("utf-8"))
+            )
         return cls(
-            booster=lgb.Booster(model_file=str(directory / "booster.txt")),
+            booster=booster,
+            scorecard=scorecard,
             inputs=ModelInput(
                 list(spec["features"]), {k: list(v) for k, v in spec["categories"].items()}
             ),

@@ -36,17 +36,19 @@ def _roc(y: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def write_plots(result: TrainingResult, folder: Path) -> list[Path]:
+    from models.training import evaluated_scores
+
     test = result.test
     target = result.model.metadata["target"]
     y = test[target].to_numpy().astype(int)
-    scored = result.model.predict(test, reasons=False)
+    scored = evaluated_scores(result.model, test)
     pd_ = scored["pd"].to_numpy()
     paths = []
 
     fig, ax = plt.subplots(figsize=(5, 5))
     for label, score in (
-        ("LightGBM", pd_),
-        ("WoE scorecard", result.baseline.predict_proba(test[result.baseline.features_])),
+        (f"shipped model ({result.model.family})", pd_),
+        ("WoE scorecard", test["pd_woe_baseline"].to_numpy()),
     ):
         fpr, tpr = _roc(y, np.asarray(score))
         ax.plot(fpr, tpr, label=label)

@@ -26,10 +26,11 @@ from mlflow.pyfunc.model import PythonModel, PythonModelContext
 from features.catalog import catalog_records
 from features.settings import get_settings
 from models.artifact import AmanahModel
+from models.gate import verdict
 from models.metrics import auc, calibration_error, psi
 from models.plots import write_plots
 from models.report import ReportInputs, write_report_html
-from models.training import TrainingResult, approval_ratios, write_report
+from models.training import TrainingResult, approval_ratios, evaluated_scores, write_report
 
 MODEL_NAME = "amanah-pd"
 EXPERIMENT = "amanah"
@@ -312,7 +313,7 @@ def promote(
     new = load(f"models:/{MODEL_NAME}/{challenger.version}", uri)
     target = new.metadata["target"]
     y = test[target].to_numpy().astype(int)
-    new_scored = new.predict(test, reasons=False)
+    new_scored = evaluated_scores(new, test)
     figures: dict[str, Any] = {
         "challenger_version": str(challenger.version),
         "challenger_auc": auc(y, new_scored["pd"]),
@@ -336,12 +337,18 @@ def promote(
         )
         checks["auc"] = figures["challenger_auc"] >= figures["champion_auc"] - gate.auc_tolerance
         checks["psi"] = figures["psi_vs_champion"] <= gate.max_psi
-    passed = all(checks.values())
-    promoted = passed or force
+    # a figure nobody can compute (no defaults, no approvals in a group) is missing evidence,
+    # not a failed threshold: no --force promotes a model the gate cannot judge
+    judged = verdict(checks, figures, force)
+    undefined, promoted = judged.undefined, judged.promoted
+    if undefined:
+        checks["figures_defined"] = False
+    passed = judged.passed
     decision = {
         "passed": passed,
         "promoted": promoted,
-        "forced": bool(force and not passed),
+        "forced": judged.forced,
+        "undefined": undefined,
         "reason": reason or "",
         "checks": checks,
         "figures": figures,
@@ -354,6 +361,11 @@ def promote(
         client.set_model_version_tag(MODEL_NAME, version, "forced_reason", reason or "")
     if promoted:
         client.set_registered_model_alias(MODEL_NAME, CHAMPION, version)
+    elif undefined:
+        decision["reason"] = (
+            f"undefined figures ({', '.join(undefined)}): too little evidence to judge this "
+            "model; it cannot be promoted, not even with --force"
+        )
     return decision
 
 

@@ -37,7 +37,7 @@ from models.metrics import (
     calibration_table,
     psi,
 )
-from models.training import AMANAH_TARGET, FAIRNESS, approval_ratios
+from models.training import AMANAH_TARGET, FAIRNESS, approval_ratios, evaluated_scores
 
 __all__ = [
     "PSI_SHIFTED",
@@ -60,6 +60,7 @@ PSI_WATCH = 0.10
 PSI_SHIFTED = 0.25
 """PSI above this is "shifted" (bergeser): the population has moved."""
 WOE_COLUMN = "pd_woe_baseline"
+
 """Test-frame column holding the WoE scorecard's PD, when the challenger is reported."""
 SHAP_ROWS = 2000
 DEPENDENCE_PLOTS = 4
@@ -340,7 +341,7 @@ def _score(inputs: ReportInputs) -> _Scored:
     if not target[labelled].isin((0, 1)).all():
         raise ValueError(f"target {inputs.target!r} must hold 0 (repaid) and 1 (default) only")
     model = inputs.model
-    scored = model.predict(test, reasons=False)  # the report's reasons come as data
+    scored = evaluated_scores(model, test)  # the report's reasons come as data
     pd_ = scored["pd"].to_numpy(dtype=np.float64)
     baseline = None
     if WOE_COLUMN in test.columns:
@@ -379,6 +380,11 @@ def _explain(
 
     if rows < 1:
         return None, "SHAP was switched off for this report (shap_rows = 0)."
+    if model.booster is None:
+        return None, (
+            "The shipped model is the WoE scorecard: its reasons are points below each "
+            "feature's best bin, with no trees for SHAP to walk."
+        )
     rng = np.random.default_rng(seed)
     take = np.sort(rng.choice(len(test), size=min(rows, len(test)), replace=False))
     # `prepare` gives the categoricals as pandas categories with the training categories,

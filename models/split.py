@@ -55,3 +55,22 @@ def stratified_split(
         n2 = round(len(idx) * (shares[0] + shares[1]))
         part[idx[:n1]], part[idx[n1:n2]], part[idx[n2:]] = "train", "valid", "test"
     return pd.Series(part, name="part")
+
+
+def stratified_folds(y: npt.ArrayLike, k: int = 5, seed: int = 42) -> npt.NDArray[np.int64]:
+    """Fold number per row, 0..k-1, each fold with the same default rate (for tables without
+    time: every labelled row is scored once by a model that never saw it)."""
+    if k < 2:
+        raise ValueError(f"The 'k' parameter must be at least 2; got {k}")
+    labels = np.asarray(y).astype(bool)
+    rng = np.random.default_rng(seed)
+    folds = np.empty(len(labels), dtype=np.int64)
+    dealt = 0
+    for value in (False, True):
+        idx = np.flatnonzero(labels == value)
+        idx = idx[rng.permutation(len(idx))]
+        # each class dealt round-robin after a shuffle, the second where the first stopped:
+        # fold sizes differ by at most one
+        folds[idx] = (dealt + np.arange(len(idx))) % k
+        dealt += len(idx)
+    return folds

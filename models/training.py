@@ -8,11 +8,14 @@ from.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 import pandas.api.types as ptypes
@@ -30,13 +33,22 @@ from features.dask_cluster import dask_client
 from models.artifact import AmanahModel
 from models.calibration import PDCalibrator
 from models.grades import GradeBands
-from models.lgbm import SearchResult, fit_lightgbm, fit_lightgbm_dask
+from models.lgbm import (
+    SearchResult,
+    cross_validate_lightgbm,
+    fit_lightgbm,
+    fit_lightgbm_dask,
+    refit_lightgbm,
+    refit_lightgbm_dask,
+)
 from models.metrics import auc, brier, calibration_by_group, calibration_error, four_fifths, psi
 from models.model_input import ModelInput
 from models.policy import DecisionPolicy
 from models.reference import fit_reference
 from models.scaling import ScoreScale
-from models.split import out_of_time_split, stratified_split
+from models.scorecard_scorer import ScorecardScorer
+from models.split import out_of_time_split, stratified_folds
+from models.table_columns import screen_columns
 from models.woe import WoEScorecard
 
 AMANAH_TARGET = "default_12m"
@@ -61,6 +73,7 @@ class FeatureSpec:
     monotone: list[int]
     source: str  # "catalog" or the catalog file / "inferred"
     catalog: tuple[Feature, ...]  # how each feature is explained; travels in the artifact
+    dropped: dict[str, str] = field(default_factory=dict)  # column -> why it is no feature
 
 
 def catalog_spec() -> FeatureSpec:
@@ -73,13 +86,22 @@ def table_spec(
     target: str,
     time_column: str | None,
     catalog: dict[str, Any] | None = None,
-    exclude: tuple[str, ...] = (),
+    exclude: Sequence[str] = (),
+    kept_out: Sequence[str] = FAIRNESS,
 ) -> FeatureSpec:
-    """Every column but the target, the time column and `exclude` is a feature; text and
-    category columns are categorical. A catalog file may give monotone directions
+    """The table's columns that may be features (`models.table_columns` keeps identifiers,
+    other outcomes, dates, constants and `exclude` out, and says why); text and category
+    columns are categorical. A catalog file may give monotone directions
     ({"features": {"name": {"monotone": 1}}})."""
+    unknown = [c for c in exclude if c not in frame.columns]
+    if unknown:
+        raise TableError(f"--exclude names columns the table does not have: {', '.join(unknown)}")
+    y = check_table(frame, target, time_column)
+    names, dropped = screen_columns(frame, target, y, time_column, exclude, kept_out)
+    if not names:
+        listed = "; ".join(f"{c}: {why}" for c, why in dropped.items())
+        raise TableError(f"no column is left to learn from ({listed or 'the table has none'})")
     declared = (catalog or {}).get("features", {})
-    names = [c for c in frame.columns if c not in (target, time_column, *exclude)]
     categorical = [
         c
         for c in names
@@ -98,7 +120,7 @@ def table_spec(
         for c, m in zip(names, monotone, strict=True)
     )
     return FeatureSpec(
-        names, categorical, monotone, "catalog file" if catalog else "inferred", entries
+        names, categorical, monotone, "catalog file" if catalog else "inferred", entries, dropped
     )
 
 
@@ -148,6 +170,29 @@ def _categories(train: pd.DataFrame, categorical: list[str]) -> dict[str, list[s
     }
 
 
+MIN_EVENTS = 30  # defaults, and repaid loans, each evaluated part must hold
+FOLDS = 5
+# cross-validated models: each labelled row's margin from the fold model that never saw it
+OUT_OF_FOLD_COLUMN = "margin_out_of_fold"
+
+
+def check_evidence(parts: dict[str, np.ndarray], minimum: int = MIN_EVENTS) -> None:
+    """Refuse to train where a part is too small to measure anything: a model validated on a
+    dozen defaults has an AUC nobody can trust, and a gate cannot judge it."""
+    short = [
+        f"{name} holds {int(y.sum())} defaults and {int(len(y) - y.sum())} repaid loans"
+        for name, y in parts.items()
+        if y.sum() < minimum or len(y) - y.sum() < minimum
+    ]
+    if short:
+        raise TableError(
+            "too little evidence to train and validate a model: "
+            + "; ".join(short)
+            + f". Each needs at least {minimum} of each; add members, cooperatives or "
+            "months of history"
+        )
+
+
 def train_model(
     frame: pd.DataFrame,
     spec: FeatureSpec,
@@ -160,108 +205,337 @@ def train_model(
     engine: str = "local",
     scheduler: str | None = None,
     workers: int = 2,
+    folds: int = FOLDS,
+    family: str = "auto",
 ) -> TrainingResult:
-    """Train, calibrate, grade and evaluate on an out-of-time (or stratified) split.
+    """Choose, calibrate, grade and evaluate a model, then refit the shipped one on more rows.
 
-    `engine="dask"` trains the booster with LightGBM's Dask integration (on `scheduler`, or
+    With a time column: LightGBM's search early-stops on the validation period, the WoE
+    scorecard is fitted on the training period, the family with the better validation AUC
+    is chosen and calibrated on the validation period, and the shipped model is that family
+    refit on the training and validation periods (LightGBM with the chosen rounds). The
+    test period, which neither saw, gives the report's figures for the shipped model.
+
+    Without one: `folds`-fold cross-validation does all of it (search, early stopping,
+    family choice, calibration on out-of-fold margins), the shipped model is refit on every
+    labelled row, and the report's figures are the out-of-fold ones.
+
+    `family` may name the family to ship ("lightgbm" or "woe_scorecard") instead of the
+    better one; both are still measured and recorded.
+
+    `engine="dask"` trains the boosters with LightGBM's Dask integration (on `scheduler`, or
     a local cluster of `workers` processes); everything after the booster is the same.
     """
+    if family not in FAMILY_CHOICES:
+        raise TableError(f"family must be one of {', '.join(FAMILY_CHOICES)}; got {family!r}")
     y_all = check_table(frame, target, time_column)
     labelled = frame[y_all.notna()].reset_index(drop=True)
     y = y_all[y_all.notna()].astype(int).to_numpy()
-    parts = (
-        out_of_time_split(labelled[time_column]).to_numpy()
-        if time_column
-        else stratified_split(y, seed=seed).to_numpy()
-    )
     policy = policy or DecisionPolicy()
     scale = scale or ScoreScale()
-    tr, va, te = (parts == p for p in ("train", "valid", "test"))
-    inputs = ModelInput(spec.names, _categories(labelled[tr], spec.categorical))
-    X = inputs.prepare(labelled)
-    for name, mask in (("train", tr), ("validation", va), ("test", te)):
-        if len(set(y[mask])) < 2:
-            raise TableError(f"the {name} period has only one class; more history is needed")
+    with _booster_fitter(engine, spec.monotone, seed, max_rounds, scheduler, workers) as fitter:
+        if time_column:
+            chosen = _develop_out_of_time(labelled, y, spec, time_column, fitter, seed, family)
+        else:
+            chosen = _develop_cross_validated(labelled, y, spec, folds, fitter, seed, family)
+    return _finish(chosen, labelled, y, frame, spec, target, time_column, policy, scale, seed,
+                   engine)  # fmt: skip
+
+
+@dataclass
+class _Developed:
+    """What the development stage hands over: the shipped risk model, its calibration
+    evidence and the rows it is evaluated on."""
+
+    booster: lgb.Booster | None
+    scorecard: WoEScorecard | None  # the shipped scorecard, when it is the chosen family
+    baseline: WoEScorecard  # the WoE scorecard as the challenger baseline
+    inputs: ModelInput
+    calibrator: PDCalibrator
+    calibration_pd: np.ndarray  # PDs the grades are cut on (validation / out-of-fold)
+    reference_rows: np.ndarray  # mask of labelled rows the reference applicant comes from
+    evaluated: np.ndarray  # mask of labelled rows the report's figures come from
+    oof_margin: np.ndarray | None  # cross-validation: the report's margins
+    baseline_pd: np.ndarray  # WoE scorecard PD on the evaluated rows
+    train_rows: np.ndarray  # mask of rows the shipped model learned from
+    parts: np.ndarray  # "train"/"valid"/"test" per labelled row, or the fold number
+    search: dict[str, Any]  # best params, rounds, validation AUCs, family selection
+    trials: list[dict[str, Any]]
+
+
+class _Fitter:
+    """The booster search and refit on the chosen engine (a Dask client lives for one
+    training)."""
+
+    def __init__(self, engine: str, monotone: list[int], seed: int, max_rounds: int,
+                 client: Any) -> None:  # fmt: skip
+        self.engine, self.monotone, self.seed, self.max_rounds = engine, monotone, seed, max_rounds
+        self.client = client
+
+    def search(self, X_train: pd.DataFrame, y_train: np.ndarray, X_valid: pd.DataFrame,
+               y_valid: np.ndarray) -> SearchResult:  # fmt: skip
+        if self.client is not None:
+            return fit_lightgbm_dask(
+                X_train, y_train, X_valid, y_valid, self.monotone, self.client,
+                seed=self.seed, max_rounds=self.max_rounds,
+            )  # fmt: skip
+        return fit_lightgbm(
+            X_train, y_train, X_valid, y_valid, self.monotone,
+            seed=self.seed, max_rounds=self.max_rounds,
+        )  # fmt: skip
+
+    def refit(self, X: pd.DataFrame, y: np.ndarray, params: dict[str, Any],
+              rounds: int) -> lgb.Booster:  # fmt: skip
+        if self.client is not None:
+            return refit_lightgbm_dask(X, y, params, rounds, self.client)
+        return refit_lightgbm(X, y, params, rounds)
+
+
+@contextmanager
+def _booster_fitter(engine: str, monotone: list[int], seed: int, max_rounds: int,
+                    scheduler: str | None, workers: int) -> Iterator[_Fitter]:  # fmt: skip
     if engine == "dask":
-        search = _fit_on_dask(X[tr], y[tr], X[va], y[va], spec.monotone, seed, max_rounds,
-                              scheduler, workers)  # fmt: skip
+        with dask_client(scheduler, workers) as client:
+            yield _Fitter(engine, monotone, seed, max_rounds, client)
     else:
-        search = fit_lightgbm(
-            X[tr], y[tr], X[va], y[va], spec.monotone, seed=seed, max_rounds=max_rounds
+        yield _Fitter(engine, monotone, seed, max_rounds, None)
+
+
+def _scorecard_margin(card: WoEScorecard, X: pd.DataFrame) -> np.ndarray:
+    return card.decision_function(X[card.features_])
+
+
+FAMILY_CHOICES = ("auto", "lightgbm", "woe_scorecard")
+
+
+def _family(lightgbm_auc: float, scorecard_auc: float, wanted: str) -> str:
+    """The family that validates better, unless one was asked for; a tie goes to LightGBM
+    (monotone, and it sees interactions the scorecard cannot)."""
+    if wanted != "auto":
+        return wanted
+    return "woe_scorecard" if scorecard_auc > lightgbm_auc else "lightgbm"
+
+
+def _develop_out_of_time(
+    labelled: pd.DataFrame,
+    y: np.ndarray,
+    spec: FeatureSpec,
+    time_column: str,
+    fitter: _Fitter,
+    seed: int,
+    wanted: str,
+) -> _Developed:
+    parts = out_of_time_split(labelled[time_column]).to_numpy()
+    tr, va, te = (parts == p for p in ("train", "valid", "test"))
+    check_evidence({"the training period": y[tr], "the validation period": y[va],
+                    "the test period": y[te]})  # fmt: skip
+    fit_rows = tr | va
+    inputs = ModelInput(spec.names, _categories(labelled[fit_rows], spec.categorical))
+    X = inputs.prepare(labelled)
+    search = fitter.search(X[tr], y[tr], X[va], y[va])
+    baseline = WoEScorecard(random_state=seed).fit(X[tr].reset_index(drop=True), y[tr])
+    scorecard_auc = auc(y[va], _scorecard_margin(baseline, X[va]))
+    family = _family(search.valid_auc, scorecard_auc, wanted)
+    if family == "lightgbm":
+        margin_valid = np.asarray(search.booster.predict(X[va], raw_score=True), dtype=float)
+    else:
+        margin_valid = _scorecard_margin(baseline, X[va])
+    calibrator = PDCalibrator(random_state=seed).fit(margin_valid, y[va])
+    booster, scorecard = None, None
+    if family == "lightgbm":
+        booster = fitter.refit(X[fit_rows], y[fit_rows], search.params, search.best_iteration)
+    else:
+        scorecard = WoEScorecard(random_state=seed).fit(
+            X[fit_rows].reset_index(drop=True), y[fit_rows]
         )
-    margin = np.asarray(search.booster.predict(X, raw_score=True), dtype=float)
-    calibrator = PDCalibrator(random_state=seed).fit(margin[va], y[va])
-    pd_all = calibrator.predict(margin)
-    model = AmanahModel(
-        booster=search.booster,
+    return _Developed(
+        booster=booster,
+        scorecard=scorecard,
+        baseline=baseline,
         inputs=inputs,
         calibrator=calibrator,
-        scale=scale,
-        grades=GradeBands().fit(pd_all[va]),
-        policy=policy,
-        catalog=spec.catalog,
+        calibration_pd=calibrator.predict(margin_valid),
         # the latest period the model was developed on: its applicants look most like
         # today's (the training period's median member had under 6 months of history)
-        reference=fit_reference(labelled[va], y[va], spec.names, spec.categorical),
+        reference_rows=va,
+        evaluated=te,
+        oof_margin=None,
+        baseline_pd=baseline.predict_proba(X[te][baseline.features_]),
+        train_rows=fit_rows,
+        parts=parts,
+        search={
+            "best_params": _public(search.params),
+            "best_iteration": search.best_iteration,
+            "validation_auc": search.valid_auc,
+            "family_selection": {
+                "on": "validation period",
+                "lightgbm_auc": search.valid_auc,
+                "woe_scorecard_auc": scorecard_auc,
+                "chosen": family,
+                "asked_for": wanted,
+            },
+            "refit": "training and validation periods"
+            + (f", {search.best_iteration} rounds" if family == "lightgbm" else ""),
+        },
+        trials=search.trials,
+    )
+
+
+def _develop_cross_validated(
+    labelled: pd.DataFrame,
+    y: np.ndarray,
+    spec: FeatureSpec,
+    k: int,
+    fitter: _Fitter,
+    seed: int,
+    wanted: str,
+) -> _Developed:
+    folds = stratified_folds(y, k, seed)
+    check_evidence({"all labelled rows": y})
+    check_evidence({f"fold {f + 1} of {k}": y[folds == f] for f in range(k)}, MIN_EVENTS // k)
+    inputs = ModelInput(spec.names, _categories(labelled, spec.categorical))
+    X = inputs.prepare(labelled)
+    cv = cross_validate_lightgbm(X, y, folds, fitter.search)
+    card_oof = np.empty(len(y), dtype=float)
+    card_auc = []
+    for f in range(k):
+        held = folds == f
+        card = WoEScorecard(random_state=seed).fit(X[~held].reset_index(drop=True), y[~held])
+        card_oof[held] = _scorecard_margin(card, X[held])
+        card_auc.append(auc(y[held], card_oof[held]))
+    lightgbm_auc, scorecard_auc = float(np.mean(cv.fold_auc)), float(np.mean(card_auc))
+    family = _family(lightgbm_auc, scorecard_auc, wanted)
+    oof = cv.oof_margin if family == "lightgbm" else card_oof
+    calibrator = PDCalibrator(random_state=seed).fit(oof, y)
+    everyone = np.ones(len(y), dtype=bool)
+    baseline = WoEScorecard(random_state=seed).fit(X, y)
+    booster = fitter.refit(X, y, cv.params, cv.rounds) if family == "lightgbm" else None
+    return _Developed(
+        booster=booster,
+        scorecard=baseline if family == "woe_scorecard" else None,
+        baseline=baseline,
+        inputs=inputs,
+        calibrator=calibrator,
+        calibration_pd=calibrator.predict(oof),
+        reference_rows=everyone,
+        evaluated=everyone,
+        oof_margin=oof,
+        baseline_pd=1 / (1 + np.exp(-card_oof)),
+        train_rows=everyone,
+        parts=folds,
+        search={
+            "best_params": _public(cv.params),
+            "best_iteration": cv.rounds,
+            "validation_auc": lightgbm_auc,
+            "family_selection": {
+                "on": f"{k}-fold cross-validation (mean fold AUC)",
+                "lightgbm_auc": lightgbm_auc,
+                "woe_scorecard_auc": scorecard_auc,
+                "chosen": family,
+                "asked_for": wanted,
+            },
+            "refit": "all labelled rows"
+            + (f", {cv.rounds} rounds" if family == "lightgbm" else ""),
+        },
+        trials=cv.trials,
+    )
+
+
+def _public(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if k != "monotone_constraints"}
+
+
+def _finish(
+    dev: _Developed,
+    labelled: pd.DataFrame,
+    y: np.ndarray,
+    frame: pd.DataFrame,
+    spec: FeatureSpec,
+    target: str,
+    time_column: str | None,
+    policy: DecisionPolicy,
+    scale: ScoreScale,
+    seed: int,
+    engine: str,
+) -> TrainingResult:
+    """The artifact from the developed parts, and its report on the evaluated rows."""
+    scorer = (
+        ScorecardScorer.from_scorecard(dev.scorecard, dev.inputs)
+        if dev.scorecard is not None
+        else None
+    )
+    ref = dev.reference_rows
+    model = AmanahModel(
+        booster=dev.booster,
+        scorecard=scorer,
+        inputs=dev.inputs,
+        calibrator=dev.calibrator,
+        scale=scale,
+        grades=GradeBands().fit(dev.calibration_pd),
+        policy=policy,
+        catalog=spec.catalog,
+        reference=fit_reference(labelled[ref], y[ref], spec.names, spec.categorical),
         metadata={
             "target": target,
             "time_column": time_column,
             "features_source": spec.source,
+            "columns_dropped": dict(spec.dropped),
             "monotone": dict(zip(spec.names, spec.monotone, strict=True)),
             "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "seed": seed,
-            "best_params": {k: v for k, v in search.params.items() if k != "monotone_constraints"},
-            "best_iteration": search.best_iteration,
+            **dev.search,
             "policy_version": policy.version,
             "engine": engine,
         },
     )
-    baseline = WoEScorecard(random_state=seed).fit(
-        labelled.loc[tr, spec.names].reset_index(drop=True), y[tr]
-    )
-    test = labelled[te].reset_index(drop=True)
-    # the WoE scorecard's PD travels with the test period (the report compares the two)
-    test["pd_woe_baseline"] = baseline.predict_proba(test[baseline.features_])
-    report = evaluate(model, test["pd_woe_baseline"].to_numpy(), test, y[te], pd_all[tr])
-    report["rows"] = {"train": int(tr.sum()), "valid": int(va.sum()), "test": int(te.sum()),
-                      "unlabelled": int(len(frame) - len(labelled))}  # fmt: skip
-    report["periods"] = _periods(labelled, time_column, parts)
-    report["validation_auc"] = search.valid_auc
+    test = labelled[dev.evaluated].reset_index(drop=True)
+    # the WoE scorecard's PD travels with the evaluated rows (the report compares the two)
+    test["pd_woe_baseline"] = dev.baseline_pd
+    scored = None
+    if dev.oof_margin is not None:
+        test[OUT_OF_FOLD_COLUMN] = dev.oof_margin
+        scored = model.decide_margins(dev.oof_margin, test)
+    train = labelled[dev.train_rows]
+    train = train.sample(min(len(train), TRAIN_SAMPLE), random_state=seed).reset_index(drop=True)
+    train_pd = model.predict(train, reasons=False)["pd"].to_numpy()
+    report = evaluate(model, dev.baseline_pd, test, y[dev.evaluated], train_pd, scored=scored)
+    if dev.oof_margin is not None:
+        report["evaluation"] = f"out-of-fold ({int(dev.parts.max()) + 1}-fold cross-validation)"
+        rows = {"labelled": len(y), "folds": int(dev.parts.max()) + 1}
+    else:
+        report["evaluation"] = "test period (out of time), shipped model"
+        rows = {p: int((dev.parts == p).sum()) for p in ("train", "valid", "test")}
+    report["rows"] = {**rows, "unlabelled": int(len(frame) - len(labelled))}
+    report["periods"] = _periods(labelled, time_column, dev.parts)
+    report["validation_auc"] = dev.search["validation_auc"]
+    report["family_selection"] = dev.search["family_selection"]
+    report["refit"] = dev.search["refit"]
+    report["columns_dropped"] = dict(spec.dropped)
     model.metadata["test_metrics"] = {
         k: report[k] for k in ("auc", "brier", "calibration_error", "default_rate", "mean_pd")
     }
     model.metadata["periods"] = report["periods"]
-    test[target] = y[te]
-    train = labelled[tr]
-    train = train.sample(min(len(train), TRAIN_SAMPLE), random_state=seed).reset_index(drop=True)
-    return TrainingResult(model, baseline, report, test, train, search.trials)
-
-
-def _fit_on_dask(
-    X_train: pd.DataFrame,
-    y_train: np.ndarray,
-    X_valid: pd.DataFrame,
-    y_valid: np.ndarray,
-    monotone: list[int],
-    seed: int,
-    max_rounds: int,
-    scheduler: str | None,
-    workers: int,
-) -> SearchResult:
-    with dask_client(scheduler, workers) as client:
-        return fit_lightgbm_dask(
-            X_train, y_train, X_valid, y_valid, monotone, client, seed=seed, max_rounds=max_rounds
-        )
+    model.metadata["evaluation"] = report["evaluation"]
+    test[target] = y[dev.evaluated]
+    return TrainingResult(model, dev.baseline, report, test, train, dev.trials)
 
 
 def _periods(frame: pd.DataFrame, time_column: str | None, parts: np.ndarray) -> dict[str, Any]:
     if not time_column:
-        return {"split": "stratified random"}
+        return {"split": f"{int(parts.max()) + 1}-fold cross-validation, stratified"}
     t = pd.to_datetime(frame[time_column])
     return {
         p: [str(t[parts == p].min().date()), str(t[parts == p].max().date())]
         for p in ("train", "valid", "test")
     }
+
+
+def evaluated_scores(model: AmanahModel, test: pd.DataFrame) -> pd.DataFrame:
+    """The evaluated rows' answers: out-of-fold where the model was cross-validated (its
+    own answers there would be in-sample), the model's own on an out-of-time period."""
+    if OUT_OF_FOLD_COLUMN in test.columns:
+        return model.decide_margins(test[OUT_OF_FOLD_COLUMN].to_numpy(dtype=float), test)
+    return model.predict(test, reasons=False)
 
 
 def evaluate(
@@ -270,9 +544,14 @@ def evaluate(
     test: pd.DataFrame,
     y: np.ndarray,
     train_pd: np.ndarray | None = None,
+    scored: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """Test-period figures: discrimination, calibration, grades, stability, fairness."""
-    scored = model.predict(test, reasons=False)
+    """Test-period figures: discrimination, calibration, grades, stability, fairness.
+
+    `scored`: the rows' decisions when they do not come from this model's own answers (the
+    out-of-fold decisions of a cross-validated model)."""
+    if scored is None:
+        scored = model.predict(test, reasons=False)
     pd_ = scored["pd"].to_numpy()
     report: dict[str, Any] = {
         "auc": auc(y, pd_),

@@ -142,8 +142,15 @@ def demo(
         f"3 labels) in "
         f"{features_out} ({report.seconds:.1f} s)"
     )
-    logged = _train_and_register(features_out, seed=42, engine="local")
+    from models.training import TableError
+
+    try:
+        logged = _train_and_register(features_out, seed=42, engine="local")
+    except TableError as exc:
+        raise _fail(f"the demo's ledger cannot train a model: {exc}") from exc
     decision = run_gate()
+    if decision.get("undefined"):
+        raise _fail(f"Not promoted: {decision['reason']}", code=1)
     if not decision.get("promoted"):
         failed = [name for name, ok in decision.get("checks", {}).items() if not ok]
         console.print(
@@ -279,8 +286,22 @@ def _print_training(report: dict[str, object], where: str) -> None:
         value = report.get(key)
         return "n/a" if value is None else format(float(value), fmt)  # type: ignore[arg-type]
 
+    dropped = report.get("columns_dropped") or {}
+    assert isinstance(dropped, dict)
+    for column, why in dropped.items():
+        console.print(f"Not a feature: {column} ({why})", soft_wrap=True)
+    chosen = report.get("family_selection")
+    if isinstance(chosen, dict):
+        console.print(
+            f"Shipped family: {chosen['chosen']} (on {chosen['on']}: LightGBM AUC "
+            f"{chosen['lightgbm_auc']:.3f}, WoE scorecard {chosen['woe_scorecard_auc']:.3f}); "
+            f"refit on {report.get('refit')}",
+            soft_wrap=True,
+        )
+    out_of_fold = str(report.get("evaluation", "")).startswith("out")
+    where_from = "Out-of-fold" if out_of_fold else "Test period"
     console.print(
-        f"Test period AUC {fig('auc')} (WoE scorecard {fig('auc_woe_baseline')}), "
+        f"{where_from} AUC {fig('auc')} (WoE scorecard {fig('auc_woe_baseline')}), "
         f"Brier {fig('brier', '.4f')}, calibration error {fig('calibration_error', '.4f')}, "
         f"grades monotone: {report.get('grades_monotone')}"
     )
@@ -313,7 +334,9 @@ def _print_training(report: dict[str, object], where: str) -> None:
     console.print(where)
 
 
-def _train_and_register(features: Path, seed: int, engine: str) -> dict[str, object]:
+def _train_and_register(
+    features: Path, seed: int, engine: str, family: str = "auto"
+) -> dict[str, object]:
     """Train on Amanah's training table, log and register a challenger, print the figures.
 
     On generated data the test AUC is also compared with the generator's oracle on the same
@@ -325,7 +348,7 @@ def _train_and_register(features: Path, seed: int, engine: str) -> dict[str, obj
 
     result = train_model(
         read_training(features), catalog_spec(), AMANAH_TARGET, AMANAH_TIME, seed=seed,
-        engine=engine,
+        engine=engine, family=family,
     )  # fmt: skip
     ledger = source_ledger(features)
     versus = None
@@ -367,6 +390,14 @@ def train(
         Path | None, typer.Option("--catalog", help="JSON with monotone directions per feature.")
     ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for a --table model.")] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="A --table column that must not be a feature (repeat)."),
+    ] = None,
+    family: Annotated[
+        str,
+        typer.Option(help="auto (the one that validates better), lightgbm or woe_scorecard."),
+    ] = "auto",
     engine: Annotated[str, typer.Option(help="local or dask.")] = "local",
     seed: Annotated[int, typer.Option(help="Random seed.")] = 42,
 ) -> None:
@@ -374,7 +405,7 @@ def train(
     or on any table with a binary target (saved to --out)."""
     import json as _json
 
-    from models.training import FAIRNESS, TableError, table_spec, train_model, write_report
+    from models.training import TableError, table_spec, train_model, write_report
 
     if engine not in ("local", "dask"):
         raise _fail(f"--engine must be local or dask; got {engine!r}")
@@ -386,15 +417,17 @@ def train(
                 raise _fail(
                     f"--features {features} has no training/ folder; run `amanah features build`"
                 )
-            _train_and_register(features, seed=seed, engine=engine)
+            _train_and_register(features, seed=seed, engine=engine, family=family)
             return
         assert table is not None
         if target is None or out is None:
             raise _fail("--table needs --target COLUMN and --out DIR")
         frame = _read_table(table)
         declared = _json.loads(catalog.read_text("utf-8")) if catalog else None
-        spec = table_spec(frame, target, time_column, declared, exclude=FAIRNESS)
-        result = train_model(frame, spec, target, time_column, seed=seed, engine=engine)
+        spec = table_spec(frame, target, time_column, declared, exclude=tuple(exclude or ()))
+        result = train_model(
+            frame, spec, target, time_column, seed=seed, engine=engine, family=family
+        )
     except TableError as exc:
         raise _fail(str(exc)) from exc
     result.model.save(out)
