@@ -7,6 +7,7 @@ import hmac
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandas.testing as pdt
 import pytest
@@ -19,6 +20,7 @@ from features.generator.run import GeneratorConfig, generate_ledger
 from features.ledger.contracts import TABLE_ORDER
 from features.ledger.exporter import export_ledger
 from features.ledger.importer import LedgerImportError, import_ledger
+from features.ledger.rates import effective_annual_rate, rate_contradicts
 from features.ledger.sources import SourceError
 from features.ledger.store import Ledger
 from features.wording import MONTHS_ID
@@ -327,3 +329,265 @@ def test_any_rupiah_and_date_format_imports_to_the_same_values(
     assert row["amount"] == amount
     assert row["date"] == pd.Timestamp(day)
     assert row["cooperative_id"] == "K1"  # derived: the export holds a single cooperative
+
+
+# ---------------------------------------------------------------- rules that protect the model
+
+_KOPERASI = (
+    "cooperative_id,name,kelurahan,city,profile,established_date\n"
+    "K1,Kop,Manggar,Balikpapan,pesisir,2025-07-21\n"
+)
+_ANGGOTA = (
+    "member_id,nik_hash,name,gender,join_date,sector\n"
+    f"A1,{'a' * 64},Siti,P,2025-07-30,Nelayan\nA2,{'b' * 64},Budi,L,2025-07-30,Tani\n"
+)
+_LOAN_HEADER = (
+    "loan_id,member_id,application_date,disbursement_date,principal,tenor_months,"
+    "flat_monthly_rate,effective_annual_rate,product,purpose\n"
+)
+_SCHEDULE_HEADER = "loan_id,installment_no,due_date,principal_due,interest_due,amount_due\n"
+
+
+def _ledger_export(src: Path, loans: str, schedule: str, repayments: str) -> Path:
+    _write(src / "koperasi.csv", _KOPERASI)
+    _write(src / "anggota.csv", _ANGGOTA)
+    _write(src / "pinjaman.csv", _LOAN_HEADER + loans)
+    _write(src / "jadwal angsuran.csv", _SCHEDULE_HEADER + schedule)
+    _write(src / "pembayaran angsuran.csv", "repayment_id,loan_id,date,amount\n" + repayments)
+    return src
+
+
+def _quarantined(out: Path, table: str) -> dict[int, tuple[str, str, str, str]]:
+    """source row -> (rule, column, reason id, reason en)"""
+    q = Ledger(out).quarantine(table)
+    assert q is not None, table
+    cols = ["_rule", "_column", "_reason_id", "_reason_en"]
+    return {int(r): tuple(v) for r, *v in q[["_source_row", *cols]].itertuples(index=False)}
+
+
+def test_a_disbursed_loan_without_a_schedule_is_quarantined_and_so_are_its_repayments(
+    tmp_path: Path,
+) -> None:
+    src = _ledger_export(
+        tmp_path / "src",
+        loans=(
+            "P1,A1,01/08/2025,05/08/2025,2000000,2,1%,,modal usaha,stok\n"  # full schedule
+            "P2,A1,01/08/2025,05/08/2025,2000000,2,1%,,modal usaha,stok\n"  # no schedule rows
+            "P3,A2,01/08/2025,05/08/2025,2000000,2,1%,,modal usaha,stok\n"  # all rows bad
+            "P4,A2,01/08/2025,,2000000,2,1%,,modal usaha,stok\n"  # rejected: no schedule needed
+        ),
+        schedule=(
+            "P1,1,05/09/2025,1000000,20000,1020000\nP1,2,05/10/2025,1000000,20000,1020000\n"
+            "P3,1,05/07/2025,1000000,20000,1020000\n"  # due before disbursement
+            "P3,2,05/10/2025,1000000,20000,9999\n"  # not principal + interest
+        ),
+        repayments="B1,P1,05/09/2025,1020000\nB2,P2,05/09/2025,1020000\nB3,P3,06/09/2025,1020000\n",
+    )
+    out = tmp_path / "ledger"
+    report = import_ledger(src, out, key=PII_KEY, today=TODAY)
+    assert report.reconciles
+    counts = {t: (r.read, r.accepted, r.quarantined) for t, r in report.tables.items()}
+    assert counts["loans"] == (4, 2, 2)
+    assert counts["installments"] == (4, 2, 2)
+    assert counts["repayments"] == (3, 1, 2)
+    assert counts["members"] == (2, 2, 0)
+    assert report.tables["loans"].rules == {"no_schedule": 2}
+    loans_q = _quarantined(out, "loans")
+    assert sorted(loans_q) == [3, 4]  # P2 and P3
+    rule, column, reason_id, reason_en = loans_q[3]
+    assert (rule, column) == ("no_schedule", "loan_id")
+    assert "'P2'" in reason_id and "jadwal angsuran" in reason_id
+    assert "'P2'" in reason_en and "instalment schedule" in reason_en
+    # the repayments of a quarantined loan follow it, as for any unknown loan
+    assert {r: v[:2] for r, v in _quarantined(out, "repayments").items()} == {
+        3: ("unknown_loan", "loan_id"),
+        4: ("unknown_loan", "loan_id"),
+    }
+    ledger = Ledger(out)
+    assert sorted(ledger.read("loans")["loan_id"]) == ["P1", "P4"]
+    assert ledger.read("installments")["loan_id"].tolist() == ["P1", "P1"]
+    assert ledger.read("repayments")["repayment_id"].tolist() == ["B1"]
+
+
+def test_an_export_without_a_schedule_table_quarantines_every_disbursed_loan(
+    tmp_path: Path,
+) -> None:
+    src = _ledger_export(
+        tmp_path / "src",
+        loans="P1,A1,01/08/2025,05/08/2025,2000000,2,1%,,modal usaha,stok\n"
+        "P2,A2,01/08/2025,,2000000,2,1%,,modal usaha,stok\n",
+        schedule="",
+        repayments="B1,P1,05/09/2025,1020000\n",
+    )
+    (src / "jadwal angsuran.csv").unlink()
+    report = import_ledger(src, tmp_path / "ledger", key=PII_KEY, today=TODAY)
+    assert report.reconciles
+    assert (report.tables["loans"].accepted, report.tables["loans"].rules) == (
+        1,
+        {"no_schedule": 1},
+    )
+    assert report.tables["repayments"].rules == {"unknown_loan": 1}
+
+
+def _as_quoted(stated: str) -> str:
+    """The stated rate as a reason quotes it: a percent with a decimal point."""
+    return stated.replace(",", ".")
+
+
+_ONE_AND_A_HALF_FOR_12 = 0.367583  # effective_annual_rate(0.015, 12)
+
+
+@pytest.mark.parametrize(
+    ("stated", "accepted"),
+    [
+        ("", True),  # empty: derived from the flat rate and tenor, no contradiction
+        ("36,76%", True),
+        ("36,8%", True),  # rounded to 0.1 percentage point
+        ("36,7%", True),  # cut to 0.1 percentage point
+        ("0.3676", True),  # a fraction
+        ("36,65%", False),  # just over 0.1 percentage point off
+        ("37%", False),  # rounded to a whole percent: 0.24 points off
+        ("18%", False),  # the flat rate times 12
+        ("1,5%", False),  # the flat monthly rate itself
+    ],
+)
+def test_an_effective_rate_that_contradicts_flat_rate_and_tenor_is_quarantined(
+    tmp_path: Path, stated: str, accepted: bool
+) -> None:
+    schedule = "".join(
+        f"P1,{k},05/{(7 + k) % 12 + 1:02d}/{2025 + (7 + k) // 12},100000,15000,115000\n"
+        for k in range(1, 13)
+    )
+    src = _ledger_export(
+        tmp_path / "src",
+        loans=f'P1,A1,01/08/2025,05/08/2025,1200000,12,"1,5%","{stated}",modal usaha,stok\n'
+        'P2,A2,01/08/2025,,1200000,12,"1,5%",,modal usaha,stok\n',
+        schedule=schedule,
+        repayments="B1,P1,06/09/2025,115000\n",
+    )
+    out = tmp_path / "ledger"
+    report = import_ledger(src, out, key=PII_KEY, today=TODAY)
+    assert report.reconciles
+    loans = Ledger(out).read("loans").set_index("loan_id")
+    assert loans.loc["P2", "effective_annual_rate"] == pytest.approx(_ONE_AND_A_HALF_FOR_12)
+    if accepted:
+        assert report.tables["loans"].quarantined == 0
+        assert report.tables["installments"].accepted == 12
+        assert report.tables["repayments"].accepted == 1
+        got = loans.loc["P1", "effective_annual_rate"]
+        assert abs(got - _ONE_AND_A_HALF_FOR_12) <= 0.001 + 1e-9
+        return
+    rule, column, reason_id, reason_en = _quarantined(out, "loans")[2]
+    assert (rule, column) == ("rate_mismatch", "effective_annual_rate")
+    assert f"Effective rate '{_as_quoted(stated)}'" in reason_en
+    assert "expected 36.7583%" in reason_en and "percentage point" in reason_en
+    assert "seharusnya 36.7583%" in reason_id and "bunga flat dan tenor" in reason_id
+    # its schedule and repayments follow the loan into quarantine; the rest still imports
+    assert report.tables["installments"].rules == {"unknown_loan": 12}
+    assert report.tables["repayments"].rules == {"unknown_loan": 1}
+    assert list(loans.index) == ["P2"]
+    assert report.tables["members"].accepted == 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(flat_permille=st.integers(5, 100), tenor=st.integers(1, 60))
+def test_a_treasurers_rounding_is_no_contradiction_and_a_flat_annual_rate_is(
+    flat_permille: int, tenor: int
+) -> None:
+    flat = np.array([flat_permille / 1000])
+    expected = effective_annual_rate(flat, np.array([tenor]))
+    rounded, cut = np.round(expected, 3), np.floor(expected * 1000) / 1000  # to 0.1 point
+    assert not rate_contradicts(rounded, expected).any()
+    assert not rate_contradicts(cut, expected).any()
+    assert rate_contradicts(12 * flat, expected).all()  # the flat annual rate, 0.5%+ a month
+    assert rate_contradicts(expected + 0.0011, expected).all()
+
+
+def _purchases_export(src: Path) -> Path:
+    _write(src / "koperasi.csv", _KOPERASI)
+    _write(src / "anggota.csv", _ANGGOTA)
+    return src
+
+
+# cell -> the rule it is quarantined by and the value its reason quotes: the cell as written
+# when no int64 holds it, else the amount it was read as (as for every rule on amounts)
+_TOO_LARGE = {
+    "12345678901234567890": ("out_of_range", "12345678901234567890"),  # an account number
+    "-98765432109876543210123": ("out_of_range", "-98765432109876543210123"),
+    "9223372036854775808": ("out_of_range", "9223372036854775808"),  # int64 max + 1
+    "1000000000001": ("out_of_range", "1000000000001"),  # one Rupiah over MAX_RUPIAH
+    "Rp 9.999.999.999.999.999.999.999": ("out_of_range", "Rp 9.999.999.999.999.999.999.999"),
+    "999999999 miliar": ("out_of_range", "999999999000000000"),
+    "1e400": ("unparseable", "1e400"),  # not how any Rupiah amount is written
+    "inf": ("unparseable", "inf"),
+}
+
+
+def test_amounts_too_large_for_a_ledger_are_quarantined_as_out_of_range(tmp_path: Path) -> None:
+    src = _purchases_export(tmp_path / "src")
+    rows = "".join(f'G{i},A1,05/08/2025,"{v}",Tunai\n' for i, v in enumerate(_TOO_LARGE))
+    _write(
+        src / "pembelian.csv",
+        "purchase_id,member_id,tanggal,jumlah,cara bayar\n" + rows + "GMAX,A1,05/08/2025,"
+        "1000000000000,Tunai\n",
+    )
+    _write(
+        src / "pinjaman.csv",
+        _LOAN_HEADER + "P1,A1,01/08/2025,,2000000,99999999999999999999,1%,,modal usaha,stok\n",
+    )
+    out = tmp_path / "ledger"
+    report = import_ledger(src, out, key=PII_KEY, today=TODAY)
+    assert report.reconciles
+    q = _quarantined(out, "store_purchases")
+    for row, (cell, (rule, shown)) in enumerate(_TOO_LARGE.items(), start=2):
+        assert q[row][:2] == (rule, "amount"), cell
+        assert f"'{shown}'" in q[row][2] and f"'{shown}'" in q[row][3], cell
+        if rule == "out_of_range":
+            assert q[row][3] == f"'amount' value '{shown}' is outside [1, 1000000000000]"
+            assert (
+                q[row][2] == f"Nilai '{shown}' di kolom 'amount' di luar batas [1, 1000000000000]"
+            )
+    assert Ledger(out).read("store_purchases")["amount"].tolist() == [10**12]  # the limit itself
+    loan_rule = _quarantined(out, "loans")[2]
+    assert loan_rule[:2] == ("out_of_range", "tenor_months")
+    assert "outside [1, 60]" in loan_rule[3]
+
+
+def test_huge_numeric_xlsx_cells_are_quarantined_not_a_crash(tmp_path: Path) -> None:
+    src = _purchases_export(tmp_path / "src")
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "pembelian"
+    ws.append(["purchase_id", "member_id", "date", "amount", "payment"])
+    cells: list[object] = [10**25, -(10**25), 2**63, 1e300, -1e300, float("inf"), 1e-300]
+    for i, amount in enumerate(cells):
+        ws.append([f"G{i}", "A1", date(2025, 8, 5), amount, "cash"])
+    ws.append(["GD", "A1", 10**25, 5000, "cash"])  # a huge number as a date
+    wb.save(src / "pembelian.xlsx")
+    out = tmp_path / "ledger"
+    report = import_ledger(src, out, key=PII_KEY, today=TODAY)
+    assert report.reconciles
+    assert report.tables["store_purchases"].accepted == 0
+    q = _quarantined(out, "store_purchases")
+    assert [q[r][:2] for r in range(2, 7)] == [("out_of_range", "amount")] * 5
+    assert q[7][:2] == ("missing_field", "amount")  # openpyxl reads an infinite cell as empty
+    assert q[8][:2] == ("not_positive", "amount")  # 1e-300 is Rp 0 give or take float noise
+    assert q[9][:2] == ("unparseable", "date")
+
+
+def test_a_quote_left_open_in_a_csv_is_one_clear_error(tmp_path: Path) -> None:
+    src = _purchases_export(tmp_path / "src")
+    rest = "".join(f"G{i},A1,05/08/2025,5000,Tunai\n" for i in range(10_000))
+    _write(src / "pembelian.csv", 'purchase_id,member_id,tanggal,jumlah,cara bayar\nG,A1,"5' + rest)
+    with pytest.raises(SourceError, match=r"pembelian.csv cannot be read as CSV.*quote"):
+        import_ledger(src, tmp_path / "ledger", key=PII_KEY, today=TODAY)
+
+
+def test_a_utf16_csv_from_excel_is_read(tmp_path: Path) -> None:
+    src = _purchases_export(tmp_path / "src")
+    text = (
+        "purchase_id\tmember_id\ttanggal\tjumlah\tcara bayar\nG1\tA1\t05/08/2025\tRp 5.000\tTunai\n"
+    )
+    (src / "pembelian.csv").write_bytes(text.encode("utf-16"))
+    report = import_ledger(src, tmp_path / "ledger", key=PII_KEY, today=TODAY)
+    assert report.tables["store_purchases"].accepted == 1

@@ -169,6 +169,28 @@ RUPIAH_BAD: list[object] = [
 ]
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("12345678901234567890", 12345678901234567890),
+        ("-98.765.432.109.876.543.210", -98765432109876543210),
+        (10**25, 10**25),
+        (1e20, 10**20),
+        ("999999999 miliar", 999_999_999 * 10**9),
+    ],
+)
+def test_parse_rupiah_reads_any_size_exactly(value: object, expected: int) -> None:
+    """Python ints hold any amount; whether it fits a ledger is the importer's rule."""
+    assert parse_rupiah(value) == expected
+
+
+@pytest.mark.parametrize("value", ["1e400", "inf", "-inf", float("inf"), float("-inf")])
+def test_parse_rupiah_refuses_infinity(value: object) -> None:
+    with pytest.raises(ParseError) as info:
+        parse_rupiah(value)
+    assert info.value.rule == "unparseable"
+
+
 @pytest.mark.parametrize("value", RUPIAH_BAD)
 def test_parse_rupiah_unparseable(value: object) -> None:
     with pytest.raises(ParseError) as info:
@@ -304,6 +326,13 @@ DATE_BAD: list[object] = [
     "31/12-2025",
     "2025-12-31 25:00",
     "Senin; 31 Desember 2025",
+    # a pasted account number in a date cell: no float holds it, yet it is no date either
+    10**400,
+    -(10**400),
+    12345678901234567890,
+    float("inf"),
+    1e300,
+    "9" * 400,
 ]
 
 

@@ -32,6 +32,7 @@ from features.ledger.enums import (
     SavingsKind,
     Sector,
 )
+from features.ledger.rates import EFFECTIVE_RATE_TOLERANCE
 
 ColumnKind = Literal[
     "id", "text", "hash", "money", "amount0", "int", "rate", "date", "enum", "period"
@@ -39,6 +40,12 @@ ColumnKind = Literal[
 
 DATE_DTYPE: Literal["datetime64[ms]"] = "datetime64[ms]"
 PARTITION_KEY = "cooperative_id"
+
+MAX_RUPIAH = 10**12
+"""Largest amount a ledger cell may hold: Rp 1 triliun, far above any cooperative record (the
+state financing of a whole cooperative is capped at Rp 3 miliar), so a pasted account or
+phone number of 13 digits or more is quarantined, and sums over millions of rows stay
+within int64."""
 
 
 @dataclass(frozen=True)
@@ -195,7 +202,9 @@ TABLES: dict[str, Table] = {
                 Column(
                     "effective_annual_rate",
                     "rate",
-                    "Effective annual rate of the flat schedule ((1+IRR)^12 - 1).",
+                    "Effective annual rate of the flat schedule ((1+IRR)^12 - 1); derived from "
+                    "the flat rate and tenor when empty, quarantined when more than "
+                    f"{EFFECTIVE_RATE_TOLERANCE * 100:g} percentage point from that.",
                     low=0.0,
                     high=3.0,
                 ),
@@ -205,7 +214,8 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "installments",
-            "The repayment schedule of each disbursed loan (monthly, flat interest).",
+            "The repayment schedule of each disbursed loan (monthly, flat interest); a "
+            "disbursed loan with no accepted instalment is quarantined.",
             ("loan_id", "installment_no"),
             (
                 Column("loan_id", "id", "Loan the instalment belongs to; must be disbursed."),
@@ -292,6 +302,28 @@ class Rule(StrEnum):
     LOAN_NOT_DISBURSED = "loan_not_disbursed"
     AMOUNT_MISMATCH = "amount_mismatch"
     WITHDRAWAL_NOT_ALLOWED = "withdrawal_not_allowed"
+    NO_SCHEDULE = "no_schedule"
+    RATE_MISMATCH = "rate_mismatch"
+
+
+def value_range(col: Column) -> tuple[float, float] | None:
+    """The closed range a numeric column's values must lie in (amounts: up to MAX_RUPIAH)."""
+    if col.kind == "money":
+        return (1, MAX_RUPIAH)
+    if col.kind == "amount0":
+        return (0, MAX_RUPIAH)
+    if col.low is not None and col.high is not None:
+        return (col.low, col.high)
+    return None
+
+
+def range_text(col: Column) -> str:
+    """`[low, high]` as a reason shows it: whole numbers in full, fractions as written."""
+    bounds = value_range(col)
+    if bounds is None:
+        return ""
+    low, high = (f"{b:d}" if isinstance(b, int) else f"{b:g}" for b in bounds)
+    return f"[{low}, {high}]"
 
 
 _PERIOD_REGEX = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -314,9 +346,11 @@ def _pandera_column(col: Column) -> pa.Column:
     elif col.kind == "money":
         dtype = "int64"
         checks.append(pa.Check.gt(0, name=Rule.NOT_POSITIVE.value))
+        checks.append(pa.Check.le(MAX_RUPIAH, name=Rule.OUT_OF_RANGE.value))
     elif col.kind == "amount0":
         dtype = "int64"
         checks.append(pa.Check.ge(0, name=Rule.NEGATIVE.value))
+        checks.append(pa.Check.le(MAX_RUPIAH, name=Rule.OUT_OF_RANGE.value))
     elif col.kind in ("int", "rate"):
         dtype = "int64" if col.kind == "int" else "float64"
         if col.low is not None and col.high is not None:

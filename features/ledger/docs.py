@@ -6,7 +6,7 @@ compares the committed file with this output.
 
 from __future__ import annotations
 
-from features.ledger.contracts import TABLES, Column, Rule
+from features.ledger.contracts import MAX_RUPIAH, TABLES, Column, Rule
 from features.ledger.headers import COLUMN_ALIASES, COMMON_ALIASES, TABLE_ALIASES
 from features.ledger.rules import MESSAGES
 
@@ -23,13 +23,15 @@ _TYPES = {
     "period": "month YYYY-MM",
 }
 
+_MAX_RUPIAH_TEXT = f"Rp {MAX_RUPIAH:,}".replace(",", ".")
+
 
 def _rule(col: Column) -> str:
     parts = ["required" if col.required else "optional"]
     if col.kind == "money":
-        parts.append("> 0")
+        parts.append(f"> 0, at most {_MAX_RUPIAH_TEXT}")
     elif col.kind == "amount0":
-        parts.append(">= 0")
+        parts.append(f">= 0, at most {_MAX_RUPIAH_TEXT}")
     elif col.low is not None and col.high is not None:
         parts.append(f"{col.low:g} to {col.high:g}")
     if col.enum is not None:

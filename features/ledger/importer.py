@@ -7,6 +7,7 @@ its row number. Blank rows are counted and reported, never silently dropped.
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 from collections import Counter
@@ -27,6 +28,8 @@ from features.ledger.contracts import (
     Rule,
     conform,
     empty_frame,
+    range_text,
+    value_range,
 )
 from features.ledger.enums import Direction, LoanStatus, SavingsKind
 from features.ledger.headers import HASHED_INPUTS, normalise, value_lookup
@@ -38,7 +41,7 @@ from features.ledger.parsing import (
     parse_rate,
     parse_rupiah,
 )
-from features.ledger.rates import effective_annual_rate
+from features.ledger.rates import effective_annual_rate, rate_contradicts
 from features.ledger.rules import message
 from features.ledger.sources import RawTable, read_source
 from features.ledger.store import QUARANTINE_DIR, write_ledger
@@ -174,6 +177,30 @@ class _NotInSetError(ValueError):
     pass
 
 
+class _OutOfRangeError(ValueError):
+    pass
+
+
+_INT64 = np.iinfo(np.int64)
+
+
+def _storable(col: Column, parser: Callable[[object], object]) -> Callable[[object], object]:
+    """`parser`, refusing numbers no int64 or finite float holds (a pasted account number,
+    `1e400`): they would end the import in the cast, so their row is out of range instead."""
+    if col.kind not in ("money", "amount0", "int", "rate"):
+        return parser
+
+    def parse(value: object) -> object:
+        number = parser(value)
+        if isinstance(number, int) and not _INT64.min <= number <= _INT64.max:
+            raise _OutOfRangeError(range_text(col))
+        if isinstance(number, float) and not math.isfinite(number):
+            raise _OutOfRangeError(range_text(col))
+        return number
+
+    return parse
+
+
 def _parse_column(
     raw: pd.Series, col: Column, rej: _Rejections, check_blank: bool = True
 ) -> pd.Series:
@@ -181,7 +208,7 @@ def _parse_column(
 
     A derived column is not checked for blanks: a later rule (unknown loan) says why.
     """
-    parser = _cell_parser(col)
+    parser = _storable(col, _cell_parser(col))
     blank = raw.map(is_blank).astype(bool)
     if col.required and check_blank:
         rej.flag(blank, Rule.MISSING_FIELD, col.name)
@@ -192,10 +219,12 @@ def _parse_column(
             cache[v] = parser(v)
         except _NotInSetError as exc:
             errors[v] = (Rule.NOT_IN_SET, str(exc))
+        except _OutOfRangeError as exc:
+            errors[v] = (Rule.OUT_OF_RANGE, str(exc))
         except ParseError as exc:
             rule = Rule.NOT_WHOLE_RUPIAH if exc.rule == "not_whole_rupiah" else Rule.UNPARSEABLE
             errors[v] = (rule, exc.message_en)
-    for rule in (Rule.NOT_IN_SET, Rule.NOT_WHOLE_RUPIAH, Rule.UNPARSEABLE):
+    for rule in (Rule.NOT_IN_SET, Rule.OUT_OF_RANGE, Rule.NOT_WHOLE_RUPIAH, Rule.UNPARSEABLE):
         bad = {v: d for v, (r, d) in errors.items() if r == rule}
         if bad:
             mask = raw.isin(list(bad)) & ~blank
@@ -285,6 +314,28 @@ def _lookup(keys: pd.Series, frame: pd.DataFrame, key: str, value: str) -> pd.Se
     )
 
 
+def _expected_effective(loans: pd.DataFrame) -> pd.Series:
+    """The effective annual rate of each loan's flat rate and tenor; NaN where either is
+    missing or outside its contract range (that row is quarantined for it)."""
+    spec = TABLES["loans"]
+    ok = pd.Series(True, index=loans.index)
+    for name in ("flat_monthly_rate", "tenor_months"):
+        bounds = value_range(spec.column(name))
+        assert bounds is not None
+        ok &= loans[name].between(*bounds).fillna(False).astype(bool)
+    expected = pd.Series(np.nan, index=loans.index, dtype="float64")
+    expected[ok] = effective_annual_rate(
+        loans.loc[ok, "flat_monthly_rate"].to_numpy(float),
+        loans.loc[ok, "tenor_months"].to_numpy(int),
+    )
+    return expected
+
+
+def _percent_text(rate: float) -> str:
+    """A fraction as the percent a treasurer writes (0.3676 -> '36.76%')."""
+    return "" if pd.isna(rate) else f"{round(rate * 100, 4):g}%"
+
+
 def _typed_rules(table: str, df: pd.DataFrame, rej: _Rejections, ctx: _Context) -> None:
     """Range, date, reference and business rules on parsed values, in a fixed order."""
     spec = TABLES[table]
@@ -294,9 +345,10 @@ def _typed_rules(table: str, df: pd.DataFrame, rej: _Rejections, ctx: _Context) 
             rej.flag(s.notna() & (s.fillna(1) <= 0), Rule.NOT_POSITIVE, col.name, s)
         elif col.kind == "amount0":
             rej.flag(s.notna() & (s.fillna(0) < 0), Rule.NEGATIVE, col.name, s)
-        elif col.kind in ("int", "rate") and col.low is not None and col.high is not None:
-            out = s.notna() & ~s.between(col.low, col.high)
-            rej.flag(out, Rule.OUT_OF_RANGE, col.name, s, f"[{col.low:g}, {col.high:g}]")
+        bounds = value_range(col)
+        if bounds is not None:
+            out = s.notna() & ~s.between(*bounds)
+            rej.flag(out, Rule.OUT_OF_RANGE, col.name, s, range_text(col))
         elif col.kind == "id" and col.pattern:
             bad = s.notna() & ~s.astype("str").str.fullmatch(col.pattern).fillna(False)
             rej.flag(bad, Rule.UNPARSEABLE, col.name, s, "letters, digits, . _ - only")
@@ -371,6 +423,15 @@ def _typed_rules(table: str, df: pd.DataFrame, rej: _Rejections, ctx: _Context) 
             df["status"],
             has_date.map({True: "dated", False: "no date"}),
         )
+        stated, expected = df["effective_annual_rate"], _expected_effective(df)
+        rej.flag(stated.isna(), Rule.MISSING_FIELD, "effective_annual_rate")
+        rej.flag(
+            pd.Series(rate_contradicts(stated.to_numpy(float), expected.to_numpy(float)), df.index),
+            Rule.RATE_MISMATCH,
+            "effective_annual_rate",
+            stated.map(_percent_text),
+            expected.map(_percent_text),
+        )
     if table == "savings":
         locked = (df["direction"] == Direction.WITHDRAWAL) & df["kind"].isin(
             [SavingsKind.POKOK, SavingsKind.WAJIB]
@@ -385,14 +446,23 @@ def _typed_rules(table: str, df: pd.DataFrame, rej: _Rejections, ctx: _Context) 
     rej.flag(dup, Rule.DUPLICATE_ID, key[0], value, first_row.reindex(df.index).astype("Int64"))
 
 
-def _import_table(
-    raws: list[RawTable], table: str, ctx: _Context, report: TableReport
-) -> pd.DataFrame:
-    """Parse, check and split one table's rows; returns the quarantined rows."""
-    spec = TABLES[table]
-    if not raws:
-        ctx.accepted[table] = empty_frame(table)
-        return pd.DataFrame()
+# Cells left blank that are filled from the row itself, as when the whole column is absent.
+_DERIVED_CELLS = {("loans", "effective_annual_rate")}
+
+
+@dataclass
+class _Checked:
+    """One table's rows after every rule of its own, before the split into ledger and
+    quarantine (a later table may still quarantine some: loans wait for their schedule)."""
+
+    table: str
+    raw: pd.DataFrame  # the cells as read, kept for the quarantine file
+    typed: pd.DataFrame
+    rej: _Rejections
+
+
+def _raw_frame(raws: list[RawTable], report: TableReport) -> pd.DataFrame:
+    """All files' rows of one table as text-or-cell objects, blank rows counted and left out."""
     frames = []
     for raw in raws:
         report.sources.append(f"{raw.source} (header row {raw.header_row})")
@@ -401,13 +471,24 @@ def _import_table(
             name: [r[i] if i < len(r) else None for r in raw.rows]
             for i, name in raw.mapping.items()
         }
-        frame = pd.DataFrame(cols, dtype=object)
+        frame = pd.DataFrame(cols, index=range(len(raw.rows)), dtype=object)
         frame[SOURCE_FILE] = raw.source
         frame[SOURCE_ROW] = raw.row_numbers
         full_blank = pd.Series([all(is_blank(c) for c in r) for r in raw.rows], dtype=bool)
         report.blank += int(full_blank.sum())
         frames.append(frame[~full_blank.to_numpy()])
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return pd.concat(frames, ignore_index=True)
+
+
+def _check_table(
+    raws: list[RawTable], table: str, ctx: _Context, report: TableReport
+) -> _Checked | None:
+    """Parse one table's rows and apply its own rules (None: no file had this table)."""
+    spec = TABLES[table]
+    if not raws:
+        ctx.accepted[table] = empty_frame(table)
+        return None
+    frame = _raw_frame(raws, report)
     report.read = len(frame)
     rej = _Rejections(frame.index)
     frame = _hash_inputs(table, frame, rej, ctx)
@@ -416,30 +497,45 @@ def _import_table(
     typed = pd.DataFrame(index=frame.index)
     for col in spec.columns:
         if col.name not in frame:
-            if col.required and not (table == "loans" and col.name == "effective_annual_rate"):
+            if col.required and (table, col.name) not in _DERIVED_CELLS:
                 rej.flag(pd.Series(True, index=frame.index), Rule.MISSING_COLUMN, col.name)
             typed[col.name] = None
             continue
-        typed[col.name] = _parse_column(frame[col.name], col, rej, col.name not in derived)
+        check_blank = col.name not in derived and (table, col.name) not in _DERIVED_CELLS
+        typed[col.name] = _parse_column(frame[col.name], col, rej, check_blank)
     typed = conform(table, typed, nullable=True)
-    if table == "loans" and "effective_annual_rate" not in frame:
-        ok = typed["flat_monthly_rate"].notna() & typed["tenor_months"].notna()
-        typed.loc[ok, "effective_annual_rate"] = effective_annual_rate(
-            typed.loc[ok, "flat_monthly_rate"].to_numpy(float),
-            typed.loc[ok, "tenor_months"].to_numpy(int),
-        )
+    if table == "loans":
+        eff = typed["effective_annual_rate"]
+        typed["effective_annual_rate"] = eff.fillna(_expected_effective(typed))
     if table == "savings":
         wajib = typed["kind"].eq(SavingsKind.WAJIB) & typed["period"].isna() & typed["date"].notna()
         typed.loc[wajib, "period"] = typed.loc[wajib, "date"].dt.strftime("%Y-%m")
     typed[SOURCE_ROW] = frame[SOURCE_ROW]
     _typed_rules(table, typed, rej, ctx)
+    return _Checked(table, raw_view, typed, rej)
+
+
+def _flag_unscheduled_loans(loans: _Checked, installments: pd.DataFrame) -> None:
+    """A disbursed loan none of whose instalments was accepted can never be late, so every
+    repayment feature would call its member spotless: the loan is quarantined instead (its
+    repayments, read next, then refer to an unknown loan). Its schedule is not derived from
+    its terms: the cooperative's own schedule (seasonal, rescheduled) may differ from them."""
+    typed = loans.typed
+    disbursed = typed["status"].eq(LoanStatus.DISBURSED).fillna(False)
+    scheduled = typed["loan_id"].isin(set(installments["loan_id"]))
+    loans.rej.flag(disbursed & ~scheduled, Rule.NO_SCHEDULE, "loan_id", typed["loan_id"])
+
+
+def _split(checked: _Checked, ctx: _Context, report: TableReport) -> pd.DataFrame:
+    """Accepted rows become the table's ledger rows; returns the quarantined ones."""
+    table, rej, typed, frame = checked.table, checked.rej, checked.typed, checked.raw
     accepted = typed[rej.ok].drop(columns=[SOURCE_ROW])
     ctx.accepted[table] = conform(table, accepted)
     report.accepted = len(accepted)
     bad = ~rej.ok
     report.quarantined = int(bad.sum())
     report.rules.update(rej.rule[bad].tolist())
-    quarantine = raw_view[bad].map(lambda v: None if is_blank(v) else str(v))
+    quarantine = frame[bad].map(lambda v: None if is_blank(v) else str(v))
     reasons = [
         message(Rule(r), c, v, d)
         for r, c, v, d in zip(
@@ -458,6 +554,12 @@ def _import_table(
     return quarantine.reset_index(drop=True)
 
 
+# Tables whose split waits for a later table's accepted rows, and the rule that needs them.
+_WAITS_FOR: dict[str, tuple[str, Callable[[_Checked, pd.DataFrame], None]]] = {
+    "loans": ("installments", _flag_unscheduled_loans),
+}
+
+
 def import_ledger(
     source: Path,
     out: Path,
@@ -474,6 +576,7 @@ def import_ledger(
     ctx = _Context(today=pd.Timestamp(today or date.today()), key=key)
     reports: dict[str, TableReport] = {}
     quarantine: dict[str, pd.DataFrame] = {}
+    waiting: dict[str, _Checked] = {}
     for table in TABLE_ORDER:
         reports[table] = TableReport(table)
         mine = [r for r in raws if r.table == table]
@@ -482,13 +585,23 @@ def import_ledger(
                 "No cooperatives table (koperasi) found: every ledger row belongs to a "
                 "cooperative, so the import needs it. Tabel koperasi tidak ditemukan."
             )
-        q = _import_table(mine, table, ctx, reports[table])
-        if len(q):
-            quarantine[table] = q
+        checked = _check_table(mine, table, ctx, reports[table])
+        if checked is not None and table in _WAITS_FOR:
+            # its rows that pass so far are what the tables in between refer to
+            ctx.accepted[table] = conform(table, checked.typed[checked.rej.ok])
+            waiting[table] = checked
+            continue
+        if checked is not None:
+            quarantine[table] = _split(checked, ctx, reports[table])
+        for earlier, (later, rule) in _WAITS_FOR.items():
+            if later == table and earlier in waiting:
+                rule(waiting[earlier], ctx.accepted[table])
+                quarantine[earlier] = _split(waiting.pop(earlier), ctx, reports[earlier])
     out.mkdir(parents=True, exist_ok=True)
     # an export holds what happened up to the day of import (future dates are quarantined)
     as_of = (ctx.today + pd.Timedelta(days=1)).date()
     write_ledger(out, ctx.accepted, source=f"import:{source.name}", as_of=as_of)
+    quarantine = {t: q for t, q in quarantine.items() if len(q)}
     if quarantine:
         (out / QUARANTINE_DIR).mkdir(exist_ok=True)
         for table, q in quarantine.items():

@@ -399,7 +399,9 @@ def _date_unparseable(value: object, *, not_on_calendar: bool = False) -> ParseE
 
 def _from_serial(serial: float, value: object) -> dt.date:
     """Excel 1900 date system; the 1899-12-30 epoch absorbs Excel's fake 1900-02-29."""
-    if not math.isfinite(serial) or not _SERIAL_MIN <= serial <= _SERIAL_MAX:
+    # The range test comes first: it holds for ints of any size (a pasted account number),
+    # which math.isfinite cannot even convert, and fails for NaN and infinity.
+    if not _SERIAL_MIN <= serial <= _SERIAL_MAX:
         raise _date_unparseable(value)
     # The fractional part is the time of day, which a date column does not need.
     return _EXCEL_EPOCH + dt.timedelta(days=math.floor(serial))

@@ -7,6 +7,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+EFFECTIVE_RATE_TOLERANCE = 0.001
+"""How far a stated effective annual rate may sit from the one its flat rate and tenor give:
+0.1 percentage point, so a treasurer's rate rounded or cut to one decimal of a percent
+("36,8%" for 36.76%) passes, while a flat annual rate in its place (18% for 1.5% a month) or
+a fraction read as a percent does not."""
+
 
 def effective_annual_rate(
     flat_monthly: npt.NDArray[Any], tenor: npt.NDArray[Any]
@@ -25,3 +31,9 @@ def effective_annual_rate(
         slope = (-k * payment[:, None] * disc / (1 + r[:, None]) * live).sum(axis=1)
         r = r - f / slope
     return np.asarray(np.round((1 + r) ** 12 - 1, 6), dtype=np.float64)
+
+
+def rate_contradicts(stated: npt.NDArray[Any], expected: npt.NDArray[Any]) -> npt.NDArray[np.bool_]:
+    """True where a stated effective annual rate is further than the tolerance from the
+    expected one (binary noise of the two floats aside); NaN on either side is no conflict."""
+    return np.asarray(np.abs(stated - expected) > EFFECTIVE_RATE_TOLERANCE + 1e-9, dtype=bool)

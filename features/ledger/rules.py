@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from features.ledger.contracts import Rule
+from features.ledger.rates import EFFECTIVE_RATE_TOLERANCE
+
+_TOLERANCE_PP = f"{EFFECTIVE_RATE_TOLERANCE * 100:g}"
+MAX_VALUE_CHARS = 60
 
 MESSAGES: dict[Rule, tuple[str, str]] = {
     Rule.MISSING_COLUMN: (
@@ -94,11 +98,26 @@ MESSAGES: dict[Rule, tuple[str, str]] = {
         "Simpanan {value} tidak dapat ditarik; hanya sukarela",
         "{value} savings cannot be withdrawn; only sukarela can",
     ),
+    Rule.NO_SCHEDULE: (
+        "Pinjaman '{value}' sudah dicairkan tetapi tidak punya jadwal angsuran yang diterima "
+        "(tanpa jadwal, keterlambatannya tidak dapat dinilai)",
+        "Loan '{value}' was disbursed but has no accepted instalment schedule "
+        "(without one its lateness cannot be judged)",
+    ),
+    Rule.RATE_MISMATCH: (
+        "Bunga efektif '{value}' tidak sesuai dengan bunga flat dan tenor pinjaman: "
+        f"seharusnya {{detail}} (selisih paling banyak {_TOLERANCE_PP.replace('.', ',')} "
+        "poin persen)",
+        "Effective rate '{value}' contradicts the loan's flat rate and tenor: expected "
+        f"{{detail}} (at most {_TOLERANCE_PP} percentage points apart)",
+    ),
 }
 
 
 def message(rule: Rule, column: str, value: str, detail: str = "") -> tuple[str, str]:
     """The reason for one quarantined row in Indonesian and English."""
     id_text, en_text = MESSAGES[rule]
+    if len(value) > MAX_VALUE_CHARS:  # a pasted account number or a whole paragraph
+        value = value[: MAX_VALUE_CHARS - 3] + "..."
     fields = {"column": column, "value": value, "detail": detail}
     return id_text.format(**fields), en_text.format(**fields)

@@ -56,6 +56,11 @@ def required_columns(table: str) -> set[str]:
 
 
 def _decode(data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode" text is UTF-16
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
@@ -66,16 +71,32 @@ def _decode(data: bytes) -> str:
 
 def read_csv_rows(path: Path) -> list[list[object]]:
     """Rows of a CSV, choosing among , ; and tab the delimiter that gives consistent rows."""
-    text = _decode(path.read_bytes()).lstrip("\ufeff")
+    text = _decode(_read_bytes(path)).lstrip("\ufeff")
     sample = text.splitlines()[:30]
     best, best_score = ",", (-1, -1)
-    for delimiter in (",", ";", "\t"):
-        lengths = Counter(len(r) for r in csv.reader(sample, delimiter=delimiter) if len(r) > 1)
-        if lengths:
-            width, count = lengths.most_common(1)[0]
-            if (count, width) > best_score:
-                best, best_score = delimiter, (count, width)
-    return [list(r) for r in csv.reader(io.StringIO(text), delimiter=best)]
+    try:
+        for delimiter in (",", ";", "\t"):
+            rows = csv.reader(sample, delimiter=delimiter)
+            lengths = Counter(len(r) for r in rows if len(r) > 1)
+            if lengths:
+                width, count = lengths.most_common(1)[0]
+                if (count, width) > best_score:
+                    best, best_score = delimiter, (count, width)
+        return [list(r) for r in csv.reader(io.StringIO(text), delimiter=best)]
+    except csv.Error as exc:  # a cell over 128 KiB: in an export, an unclosed quote
+        raise SourceError(
+            f'{path.name} cannot be read as CSV ({exc}); is a quote (") left open? '
+            f"{path.name} tidak dapat dibaca sebagai CSV; ada tanda kutip yang tidak ditutup?"
+        ) from exc
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SourceError(
+            f"{path.name} cannot be read ({exc.strerror}). {path.name} tidak dapat dibaca."
+        ) from exc
 
 
 def read_xlsx_sheets(path: Path) -> list[tuple[str, list[list[object]]]]:
@@ -151,7 +172,9 @@ def read_source(path: Path) -> tuple[list[RawTable], list[str]]:
     files = sorted(
         p
         for p in (path.iterdir() if path.is_dir() else [path])
-        if p.suffix.lower() in (".csv", ".xlsx") and not p.name.startswith(("~$", "."))
+        if p.suffix.lower() in (".csv", ".xlsx")
+        and not p.name.startswith(("~$", "."))
+        and p.is_file()
     )
     found: list[RawTable] = []
     skipped: list[str] = []
