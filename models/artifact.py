@@ -25,6 +25,7 @@ from features.catalog import Feature, Lang, catalog_from_records, catalog_record
 from features.wording import languages
 from models.attribution import BaselineShapley
 from models.calibration import PDCalibrator
+from models.experience import Experience, Outside, feature_labels, outside_labels
 from models.grades import GradeBands
 from models.model_input import InputError, ModelInput, number
 from models.policy import RUPIAH_COLUMNS, TERM_COLUMNS, DecisionPolicy, decisions_frame
@@ -51,7 +52,7 @@ def _gc_paused() -> Iterator[None]:
 
 
 FORMAT_VERSION = 3  # 2: the catalog and the reference applicant travel with the model
-# 3: the risk model is a booster or a WoE scorecard (`family`)
+# 3: the risk model is a booster or a WoE scorecard (`family`); the model's experience
 FAMILIES = ("lightgbm", "woe_scorecard")
 # a table without the loan terms is decided by grade alone; without a history length
 # nobody is treated as a thin file
@@ -77,12 +78,18 @@ class AmanahModel:
     policy: DecisionPolicy
     catalog: tuple[Feature, ...]
     reference: dict[str, float | str | None]
+    experience: Experience  # what the training rows held: answers outside it are flagged
     metadata: dict[str, Any] = field(default_factory=dict)
     scorecard: ScorecardScorer | None = None
 
     def __post_init__(self) -> None:
         if (self.booster is None) == (self.scorecard is None):
             raise ValueError("a model is either a booster or a scorecard: give exactly one")
+        if self.experience.features != tuple(self.inputs.features) or set(
+            self.experience.categorical
+        ) != set(self.inputs.categories):
+            raise ValueError("the model's experience must be fitted on its own inputs")
+        self.labels = feature_labels(self.catalog)
         unknown = sorted(set(self.reference) ^ set(self.inputs.features))
         if unknown:
             raise ValueError(
@@ -147,9 +154,12 @@ class AmanahModel:
         out-of-fold margins of cross-validation, which no single shipped model produced."""
         X = np.empty((len(frame), 0))
         return decisions_frame(
-            self._score(X, self._terms(frame), lang, np.asarray(margin, dtype=float)),
+            self._score(
+                X, self._terms(frame), lang, np.asarray(margin, dtype=float),
+                self.experience.check_frame(self.inputs, frame),
+            ),
             frame.index,
-        )
+        )  # fmt: skip
 
     def _score(
         self,
@@ -157,18 +167,26 @@ class AmanahModel:
         terms: Mapping[str, np.ndarray],
         lang: Lang | None,
         margin: np.ndarray | None = None,
+        outside: Sequence[tuple[Outside, ...]] | None = None,
     ) -> dict[str, Any]:
         """pd, score, grade and the policy's decision for a matrix and the loan terms, its
         texts in ``lang`` (both languages when None). ``margin``: the rows' raw margins when
-        the attribution already walked the trees (bit-equal to the booster's: tested)."""
+        the attribution already walked the trees (bit-equal to the booster's: tested).
+        ``outside``: per row, the features outside the model's experience (referred)."""
         pd_ = self.calibrator.predict(self._margin(X) if margin is None else margin)
         grade = self.grades.transform(pd_)
-        return {
+        labels = None if outside is None else outside_labels(outside, self.labels)
+        out = {
             "pd": pd_,
             "score": np.round(self.scale.score(pd_)).astype(int),
             "grade": grade,
-            **self.policy.decide_arrays(grade, **terms, langs=languages(lang)),
+            **self.policy.decide_arrays(
+                grade, **terms, langs=languages(lang), outside_experience=labels
+            ),
         }
+        if outside is not None:
+            out["outside_experience"] = [[o.to_dict() for o in row] for row in outside]
+        return out
 
     def _terms(self, frame: pd.DataFrame) -> dict[str, np.ndarray]:
         return {
@@ -192,12 +210,15 @@ class AmanahModel:
         terms is decided by grade alone; without a history length nobody is treated as a
         thin file.
         """
-        X = self.matrix(frame)
+        X, unseen = self.inputs.matrix_with_unseen(frame)
         with _gc_paused():
+            outside = self.experience.check(X, unseen)
             if not reasons:
-                return decisions_frame(self._score(X, self._terms(frame), lang), frame.index)
+                return decisions_frame(
+                    self._score(X, self._terms(frame), lang, outside=outside), frame.index
+                )
             phi, margin = self.explainer.explain_with_margin(X)
-            out = self._score(X, self._terms(frame), lang, margin)
+            out = self._score(X, self._terms(frame), lang, margin, outside)
             out.update(self.reasons.explain_columns(phi, X, lang))
             return decisions_frame(out, frame.index)
 
@@ -215,13 +236,14 @@ class AmanahModel:
             )
             for c in TERM_COLUMNS
         }
-        X = self.matrix_from_records(records)
+        X, unseen = self.inputs.matrix_from_records_with_unseen(records)
+        outside = self.experience.check(X, unseen)
         if reasons:
             phi, margin = self.explainer.explain_with_margin(X)
-            out = self._score(X, terms, lang, margin)
+            out = self._score(X, terms, lang, margin, outside)
             out["reasons"] = self.reasons.explain(phi, X, lang)
         else:
-            out = self._score(X, terms, lang)
+            out = self._score(X, terms, lang, outside=outside)
         rows = []
         for i in range(len(records)):
             row = {k: v[i] for k, v in out.items()}
@@ -288,6 +310,7 @@ class AmanahModel:
             "policy": self.policy.to_dict(),
             "catalog": catalog_records(self.catalog),
             "reference": self.reference,
+            "experience": self.experience.to_dict(),
             "metadata": self.metadata,
         }
         (directory / "model.json").write_text(json.dumps(spec, indent=2, default=str), "utf-8")
@@ -322,5 +345,6 @@ class AmanahModel:
             policy=DecisionPolicy.from_dict(spec["policy"]),
             catalog=catalog_from_records(spec["catalog"]),
             reference=dict(spec["reference"]),
+            experience=Experience.from_dict(spec["experience"]),
             metadata=dict(spec.get("metadata", {})),
         )

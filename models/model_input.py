@@ -78,11 +78,35 @@ class ModelInput:
         column cost more than the booster itself. A few rows go through the records path,
         where pandas' per-call overhead would dominate.
         """
+        return self._encode(frame, unseen=False)[0]
+
+    def matrix_with_unseen(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """`matrix` and a bool matrix of the same shape, True where a categorical cell held a
+        value that is not a training category (`matrix` turned it into NaN, so the model's
+        missing branch answered): what `models.experience` needs to name it."""
+        X, unseen = self._encode(frame, unseen=True)
+        return X, cast(np.ndarray, unseen)
+
+    def matrix_from_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """`matrix` for plain records (an API body): no pandas on the way to the booster."""
+        return self._encode_records(records, unseen=False)[0]
+
+    def matrix_from_records_with_unseen(
+        self, records: Sequence[Mapping[str, Any]]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`matrix_with_unseen` for plain records."""
+        X, unseen = self._encode_records(records, unseen=True)
+        return X, cast(np.ndarray, unseen)
+
+    def _encode(self, frame: pd.DataFrame, unseen: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """The matrix, and the unseen-category mask only when asked: callers that do not
+        need it pay nothing for it."""
         self._check_columns(frame)
         if len(frame) <= _FEW_ROWS:
             records = cast(list[dict[str, Any]], frame[self.features].to_dict("records"))
-            return self.matrix_from_records(records)
+            return self._encode_records(records, unseen)
         X = np.empty((len(frame), len(self.features)))
+        mask = np.zeros(X.shape, dtype=bool) if unseen else None
         numeric = [self.features[j] for j in self._numeric_at]
         try:
             X[:, self._numeric_at] = frame[numeric].to_numpy(dtype=float, na_value=np.nan)
@@ -93,12 +117,17 @@ class ModelInput:
             codes = self._category_index[self.features[j]].get_indexer(
                 pd.Index(column.astype("str").to_numpy(), dtype="str")
             )
-            X[:, j] = np.where((codes < 0) | column.isna().to_numpy(), np.nan, codes)
-        return X
+            absent = column.isna().to_numpy()
+            X[:, j] = np.where((codes < 0) | absent, np.nan, codes)
+            if mask is not None:
+                mask[:, j] = (codes < 0) & ~absent
+        return X, mask
 
-    def matrix_from_records(self, records: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """`matrix` for plain records (an API body): no pandas on the way to the booster."""
+    def _encode_records(
+        self, records: Sequence[Mapping[str, Any]], unseen: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
         X = np.full((len(records), len(self.features)), np.nan)
+        mask = np.zeros(X.shape, dtype=bool) if unseen else None
         for i, record in enumerate(records):
             for j, name in enumerate(self.features):
                 try:
@@ -109,5 +138,9 @@ class ModelInput:
                 if codes is None:
                     X[i, j] = number(value, name, i)
                 elif not missing(value):
-                    X[i, j] = codes.get(str(value), np.nan)
-        return X
+                    code = codes.get(str(value))
+                    if code is not None:
+                        X[i, j] = code
+                    elif mask is not None:
+                        mask[i, j] = True
+        return X, mask

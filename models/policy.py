@@ -9,6 +9,11 @@ Rules and their decisions:
 
 * ``GRADE_APPROVE`` / ``GRADE_REFER`` / ``GRADE_DECLINE``: by the member's grade. A thin
   file is never declined by grade: its decline grades are referred (``GRADE_REFER``).
+* ``OUTSIDE_EXPERIENCE``: a feature value lies outside what the model saw in training
+  (`models.experience`: beyond its range, an unseen category, a new value of a feature
+  constant in training) -> refer, naming the features; the model's answer there is an
+  extrapolation nobody checked. The caller passes, per row, each such feature by its
+  officer label per language, or by its name.
 * ``THIN_FILE``: fewer than ``thin_file_max_months`` months of history -> refer.
 * ``NO_INCOME_DATA``: a loan is requested but there is no estimated income (missing or
   <= 0) -> refer; affordability is not assessed. Rows without loan terms skip it.
@@ -17,7 +22,9 @@ Rules and their decisions:
   refer with the recommended maximum.
 * ``AFFORDABILITY_DECLINE``: as above, but not even ``min_loan`` fits -> decline.
 
-The final decision is the most severe of the fired rules (decline > refer > approve).
+The final decision is the most severe of the fired rules (decline > refer > approve): a
+decline by one rule stays a decline when another refers, and still lists the referring
+rule.
 
 Instalments follow the cooperatives' flat rate (DOMAIN.md): ``P / tenor + P * rate`` a month,
 rounded to the nearest Rupiah.
@@ -48,11 +55,16 @@ __all__ = [
     "TERM_COLUMNS",
     "Decision",
     "DecisionPolicy",
+    "OutsideExperience",
     "Rule",
     "decisions_frame",
 ]
 
 Decision = Literal["approve", "refer", "decline"]
+# Per application, the features outside the model's experience (models.experience), each by
+# its officer label per language ({"id": .., "en": ..}) or, without one, by its name. An
+# object array of such rows works too (a column of lists).
+OutsideExperience = Sequence[Sequence[str | Mapping[Lang, str]]] | npt.NDArray[np.object_]
 DECISIONS: tuple[Decision, ...] = get_args(Decision)  # in order of severity
 
 # the application's terms and what the ledger says of the member: decide_arrays' arguments
@@ -99,6 +111,7 @@ _PLACEHOLDER_FIELDS: dict[str, str | None] = {
     "income": "income",
     "max_amount": "max_amount",
     "other_debt": "existing",
+    "features": "outside",
     "dsti": None,
     "min_loan": None,
 }
@@ -132,6 +145,14 @@ RULES: dict[str, Rule] = {
             "Tingkat risiko {grade} ({grade_label}) berada di atas batas risiko kebijakan "
             "pinjaman.",
             "Risk grade {grade} ({grade_label}) is above the risk limit of the lending policy.",
+        ),
+        Rule(
+            "OUTSIDE_EXPERIENCE",
+            "refer",
+            "Data berikut berada di luar pengalaman model (di luar yang terlihat pada data "
+            "pelatihannya), sehingga hasilnya perlu ditinjau petugas: {features}.",
+            "The following lies outside the model's experience (beyond what its training "
+            "data held), so an officer should review the result: {features}.",
         ),
         Rule(
             "THIN_FILE",
@@ -197,12 +218,28 @@ def _rupiah_array(values: npt.NDArray[np.float64]) -> pd.api.extensions.Extensio
 
 def decisions_frame(columns: Mapping[str, Any], index: pd.Index) -> pd.DataFrame:
     """`decide_arrays` output (and any other per-row arrays, such as pd) as a frame: rule
-    codes as lists, Rupiah as nullable Int64."""
+    codes (and an ``outside_experience`` column, if given) as lists, Rupiah as nullable
+    Int64."""
     out = dict(columns)
-    out["rule_codes"] = pd.Series(out["rule_codes"], index=index, dtype=object)
+    for c in ("rule_codes", "outside_experience"):
+        if c in out:
+            out[c] = pd.Series(out[c], index=index, dtype=object)
     for c in RUPIAH_COLUMNS:
         out[c] = _rupiah_array(out[c])
     return pd.DataFrame(out, index=index)
+
+
+def _label_pair(item: str | Mapping[Lang, str]) -> tuple[str, str]:
+    """A feature outside experience as its (id, en) wording: a name reads the same in both."""
+    if isinstance(item, str):
+        return item, item
+    try:
+        return str(item["id"]), str(item["en"])
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"outside_experience: each feature is a name or an {{'id': .., 'en': ..}} label; "
+            f"got {item!r}."
+        ) from None
 
 
 def _invalid(name: str, must: str, value: object) -> ValueError:
@@ -232,7 +269,7 @@ class DecisionPolicy:
         Recommended maximum amounts are rounded down to a multiple of this (Rupiah).
     """
 
-    version: str = "2026.11-1"
+    version: str = "2026.12-1"
     approve_grades: tuple[str, ...] = ("A", "B")
     refer_grades: tuple[str, ...] = ("C",)
     decline_grades: tuple[str, ...] = ("D", "E")
@@ -263,7 +300,12 @@ class DecisionPolicy:
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise _invalid(name, "an int > 0", value)
 
-    def decide(self, frame: pd.DataFrame) -> pd.DataFrame:
+    def decide(
+        self,
+        frame: pd.DataFrame,
+        *,
+        outside_experience: OutsideExperience | None = None,
+    ) -> pd.DataFrame:
         """Apply the policy to loan applications.
 
         ``frame`` has one row per application with the columns of INPUT_COLUMNS: grade
@@ -274,6 +316,10 @@ class DecisionPolicy:
         such as pd, are ignored. A row without loan_amount, tenor_months or
         flat_monthly_rate (a score-only request) is decided by grade and thin file alone:
         no instalment, and no affordability rule can fire.
+
+        ``outside_experience``: per row, the features outside the model's experience, by
+        officer label or name (`models.experience.outside_labels`); a row with any is
+        referred and its texts name them.
 
         Returns a frame with the same index and the columns of OUTPUT_COLUMNS: decision,
         rule_codes (list of the fired rule codes, most decisive first), reason_id and
@@ -286,7 +332,11 @@ class DecisionPolicy:
         if missing:
             raise ValueError(f"DecisionPolicy.decide needs the columns {missing}.")
         terms: dict[str, Any] = {c: self._numeric(frame, c) for c in TERM_COLUMNS}
-        decided = self.decide_arrays(frame["grade"].to_numpy(dtype=object), **terms)
+        decided = self.decide_arrays(
+            frame["grade"].to_numpy(dtype=object),
+            **terms,
+            outside_experience=outside_experience,
+        )
         return decisions_frame(decided, frame.index)
 
     def decide_arrays(
@@ -300,14 +350,34 @@ class DecisionPolicy:
         months_of_history: npt.NDArray[np.float64],
         *,
         langs: Sequence[Lang] = LANGS,
+        outside_experience: OutsideExperience | None = None,
     ) -> dict[str, Any]:
         """`decide` on plain arrays (NaN for missing), for the single-application path where
         pandas costs more than the rules: decision (object array), rule_codes (list of
         lists), reason_id and reason_en (lists of str), max_recommended_amount and
-        instalment (float arrays, NaN where `decide` gives <NA>)."""
+        instalment (float arrays, NaN where `decide` gives <NA>). ``outside_experience``
+        as in `decide`."""
         unknown = sorted({str(g) for g in grade} - set(GRADES))
         if unknown:
             raise ValueError(f"Unknown grades {unknown}; expected one of {list(GRADES)}.")
+        n = len(grade)
+        if outside_experience is None:
+            outside: list[tuple[tuple[str, str], ...]] = [()] * n
+        elif len(outside_experience) != n:
+            raise ValueError(
+                f"outside_experience must hold one entry per application ({n}); got "
+                f"{len(outside_experience)}."
+            )
+        else:
+            # a row object (rows with the same features outside share one) is read once;
+            # the memo holds the row too, so no id is reused while it is in use
+            read: dict[int, tuple[object, tuple[tuple[str, str], ...]]] = {}
+            outside = []
+            for row in outside_experience:
+                known = read.get(id(row))
+                if known is None:
+                    known = read[id(row)] = (row, tuple(map(_label_pair, row)))
+                outside.append(known[1])
         principal, tenor, rate = loan_amount, tenor_months, flat_monthly_rate
         for name, values, ok in (
             ("loan_amount", principal, principal > 0),
@@ -342,6 +412,7 @@ class DecisionPolicy:
         fired: dict[str, npt.NDArray[np.bool_]] = {
             "AFFORDABILITY_DECLINE": over & (max_amount < self.min_loan),
             "GRADE_DECLINE": in_decline & ~thin,
+            "OUTSIDE_EXPERIENCE": np.fromiter((bool(o) for o in outside), bool, count=n),
             "THIN_FILE": thin,
             # nothing to afford without a loan request (score-only rows, own tables)
             "NO_INCOME_DATA": ~has_income & np.isfinite(instalment),
@@ -362,7 +433,6 @@ class DecisionPolicy:
             "income": income,
             "max_amount": max_amount,
         }
-        n = len(grade)
         codes: list[list[str]] = [[] for _ in range(n)]
         for code in _RULE_ORDER:
             for row in np.flatnonzero(fired[code]).tolist():
@@ -371,6 +441,7 @@ class DecisionPolicy:
         # is formatted once per distinct value of the placeholders it uses (a grade rule
         # five times in a batch, not once per row)
         raw = {k: np.asarray(v).tolist() for k, v in placeholders.items()}
+        raw["outside"] = outside
         texts: dict[str, list[str]] = {}
         for lang in langs:
             constant = self._constant_fill(lang)
@@ -408,7 +479,11 @@ class DecisionPolicy:
         }
 
     def _fill(
-        self, values: Mapping[str, Any], i: int, lang: Lang, constant: Mapping[str, str]
+        self,
+        values: Mapping[str, Any],
+        i: int,
+        lang: Lang,
+        constant: Mapping[str, str],
     ) -> dict[str, str]:
         """Placeholder values of application ``i`` in language ``lang`` ("id" or "en")."""
         grade = str(values["grade"][i])
@@ -423,6 +498,8 @@ class DecisionPolicy:
             "income": "",
             "max_amount": "",
             "other_debt": "",
+            # "; " between features: their labels hold commas
+            "features": "; ".join(p[0 if lang == "id" else 1] for p in values["outside"][i]),
         }
         income = float(values["income"][i])
         if income > 0:

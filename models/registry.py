@@ -79,6 +79,10 @@ def flat_output(scored: pd.DataFrame, model: AmanahModel) -> pd.DataFrame:
     joined, and the registered model name and version on every row."""
     out = scored.copy()
     out["rule_codes"] = out["rule_codes"].map(lambda codes: ",".join(codes))
+    if "outside_experience" in out.columns:  # "feature:kind" per feature outside
+        out["outside_experience"] = out["outside_experience"].map(
+            lambda row: ",".join(f"{o['feature']}:{o['kind']}" for o in row)
+        )
     slots = [c for c in out.columns if c.startswith("reason_") and c.endswith("_code")]
     if slots:
         codes = out[slots].to_numpy(dtype=object).tolist()

@@ -32,6 +32,7 @@ from features.catalog import (
 from features.dask_cluster import dask_client
 from models.artifact import AmanahModel
 from models.calibration import PDCalibrator
+from models.experience import Experience
 from models.grades import GradeBands
 from models.lgbm import (
     SearchResult,
@@ -180,7 +181,8 @@ def check_evidence(parts: dict[str, np.ndarray], minimum: int = MIN_EVENTS) -> N
     """Refuse to train where a part is too small to measure anything: a model validated on a
     dozen defaults has an AUC nobody can trust, and a gate cannot judge it."""
     short = [
-        f"{name} holds {int(y.sum())} defaults and {int(len(y) - y.sum())} repaid loans"
+        f"{name} holds {_count(int(y.sum()), 'default')} and "
+        f"{_count(int(len(y) - y.sum()), 'repaid loan')}"
         for name, y in parts.items()
         if y.sum() < minimum or len(y) - y.sum() < minimum
     ]
@@ -191,6 +193,10 @@ def check_evidence(parts: dict[str, np.ndarray], minimum: int = MIN_EVENTS) -> N
             + f". Each needs at least {minimum} of each; add members, cooperatives or "
             "months of history"
         )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def train_model(
@@ -404,7 +410,11 @@ def _develop_cross_validated(
         card_oof[held] = _scorecard_margin(card, X[held])
         card_auc.append(auc(y[held], card_oof[held]))
     lightgbm_auc, scorecard_auc = float(np.mean(cv.fold_auc)), float(np.mean(card_auc))
-    family = _family(lightgbm_auc, scorecard_auc, wanted)
+    # one standard error (Breiman's rule): across folds LightGBM must beat the simpler
+    # scorecard by more than the spread of its fold-by-fold lead, or the scorecard ships
+    lead = np.asarray(cv.fold_auc) - np.asarray(card_auc)
+    margin = float(lead.std(ddof=1) / np.sqrt(k))
+    family = _family(lightgbm_auc - margin, scorecard_auc, wanted)
     oof = cv.oof_margin if family == "lightgbm" else card_oof
     calibrator = PDCalibrator(random_state=seed).fit(oof, y)
     everyone = np.ones(len(y), dtype=bool)
@@ -428,9 +438,10 @@ def _develop_cross_validated(
             "best_iteration": cv.rounds,
             "validation_auc": lightgbm_auc,
             "family_selection": {
-                "on": f"{k}-fold cross-validation (mean fold AUC)",
+                "on": f"{k}-fold cross-validation (mean fold AUC, one-standard-error rule)",
                 "lightgbm_auc": lightgbm_auc,
                 "woe_scorecard_auc": scorecard_auc,
+                "lightgbm_lead_standard_error": margin,
                 "chosen": family,
                 "asked_for": wanted,
             },
@@ -475,6 +486,10 @@ def _finish(
         policy=policy,
         catalog=spec.catalog,
         reference=fit_reference(labelled[ref], y[ref], spec.names, spec.categorical),
+        # the rows the shipped model learned from: its categories come from the same rows
+        experience=Experience.fit(
+            dev.inputs, dev.inputs.matrix(labelled[dev.train_rows]), spec.monotone
+        ),
         metadata={
             "target": target,
             "time_column": time_column,

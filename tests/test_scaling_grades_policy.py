@@ -447,6 +447,7 @@ def test_rules_are_declared_once_with_matching_texts() -> None:
         "NO_INCOME_DATA",
         "AFFORDABILITY_REDUCE",
         "AFFORDABILITY_DECLINE",
+        "OUTSIDE_EXPERIENCE",
     }
     assert DECISIONS == ("approve", "refer", "decline")
     for code, rule in RULES.items():
@@ -486,3 +487,15 @@ def test_policy_dict_round_trip() -> None:
     assert DecisionPolicy.from_dict(DecisionPolicy().to_dict()) == DecisionPolicy()
     with pytest.raises(ValueError, match="unknown \\['cutoff'\\]"):
         DecisionPolicy.from_dict({**data, "cutoff": 1})
+
+
+def test_outside_experience_rule_refers_and_names_the_features() -> None:
+    rule = RULES["OUTSIDE_EXPERIENCE"]
+    assert (rule.code, rule.decision) == ("OUTSIDE_EXPERIENCE", "refer")
+    assert _placeholders(rule.text_id) == _placeholders(rule.text_en) == {"features"}
+    assert "score" not in rule.text_en.lower()
+    # listed before the other referring rules: the grade itself is the extrapolation
+    frame = pd.DataFrame([_application(months_of_history=3)])
+    out = DecisionPolicy().decide(frame, outside_experience=[["membership_months"]])
+    assert out.iloc[0]["rule_codes"] == ["OUTSIDE_EXPERIENCE", "THIN_FILE", "GRADE_APPROVE"]
+    assert "membership_months" in out.iloc[0]["reason_id"]

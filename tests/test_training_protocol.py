@@ -175,3 +175,32 @@ def test_the_gate_never_promotes_undefined_figures_even_when_forced() -> None:
     assert failed.promoted and failed.forced and not failed.passed
     clean = verdict({"calibration": True}, {"challenger_auc": 0.7}, force=False)
     assert clean.passed and clean.promoted and not clean.forced
+
+
+def test_an_applicant_outside_the_models_experience_is_named_and_referred(
+    trained: TrainingResult,
+) -> None:
+    model = trained.model
+    rows = trained.test.head(4).reset_index(drop=True)
+    rows["business_sector"] = rows["business_sector"].astype("object")  # as a CSV gives it
+    rows["current_dpd"] = 0.0
+    _low, high = model.experience.bounds("late_instalments_12m")
+    assert high is not None
+    rows.loc[1, "late_instalments_12m"] = high + 5  # later than anyone in training
+    rows.loc[2, "business_sector"] = "pertambangan_bulan"  # a sector nobody had
+    rows.loc[3, "membership_months"] = 10_000  # longer than anyone: the safe side
+    for scored in (
+        model.predict(rows, lang="en"),
+        pd.DataFrame(model.predict_records(rows.to_dict("records"), lang="en")),
+    ):
+        outside = scored["outside_experience"].tolist()
+        assert outside[1] == [{"feature": "late_instalments_12m", "kind": "above_range"}]
+        assert outside[2] == [{"feature": "business_sector", "kind": "unseen_category"}]
+        assert outside[3] == [] and outside[0] == []
+        for i in (1, 2):
+            assert "OUTSIDE_EXPERIENCE" in scored.loc[i, "rule_codes"]
+            assert scored.loc[i, "decision"] in ("refer", "decline")
+        assert "outside the model's experience" in scored.loc[1, "reason_en"]
+        assert "OUTSIDE_EXPERIENCE" not in scored.loc[3, "rule_codes"]
+    by_id = model.predict(rows.iloc[[2]], lang="id")
+    assert "di luar pengalaman model" in by_id["reason_id"].iloc[0]
