@@ -11,7 +11,23 @@ import pandas.testing as pdt
 import pytest
 
 from features.generator.run import ORACLE_DIR, GeneratorConfig, generate_ledger, read_oracle
-from features.generator.simulate import TRUE_DRIVERS
+from features.generator.simulate import (
+    APPLY_AFTER_DEFAULT,
+    APPLY_BASE,
+    APPLY_TOPUP,
+    APPLY_TOPUP_PAST_DUE,
+    DEFAULT_WAIT_MONTHS,
+    DISCIPLINE_LOGIT,
+    MAX_OPEN_LOANS,
+    PAST_DEFAULT_LOGIT,
+    PAST_DUE_LOGIT,
+    SCREEN_PAST_DEFAULT,
+    SCREEN_PAST_DEFAULT_LENIENT,
+    TOPUP_AFTER_MONTHS,
+    TRUE_DRIVERS,
+    apply_propensity,
+    screen_logit,
+)
 from features.labels import past_due_within
 from features.ledger.contracts import TABLE_ORDER, TABLES, validate
 from features.ledger.rates import effective_annual_rate
@@ -219,6 +235,130 @@ def test_group_contagion_late_payments_rise_after_a_group_default(medium_ledger:
     after = inst.loc[inst["delta"] >= 0, "late30"].mean()
     assert (inst["delta"] < 0).sum() > 300 and (inst["delta"] >= 0).sum() > 300
     assert after > before * 1.15, (before, after)
+
+
+def _applications(ledger_dir: Path, training: pd.DataFrame) -> pd.DataFrame:
+    """Training rows with the loan's status and who was behind or defaulted when applying."""
+    status = Ledger(ledger_dir).read("loans", columns=["loan_id", "status"])
+    rows = training.merge(status, on="loan_id", validate="one_to_one")
+    rows["rejected"] = rows["status"] == "rejected"
+    rows["past_default"] = rows["prior_loans_defaulted"] > 0
+    rows["past_due"] = rows["current_dpd"] > 0
+    rows["behind"] = rows["past_default"] | rows["past_due"]
+    return rows
+
+
+def test_members_behind_or_who_defaulted_apply_and_most_are_turned_down(
+    medium_ledger: Path, training_table: pd.DataFrame
+) -> None:
+    """They ask too, as real members do; the cooperative's screen rejects most, not all, and
+    those it lends to are real loans with outcomes."""
+    rows = _applications(medium_ledger, training_table)
+    behind, others = rows[rows["behind"]], rows[~rows["behind"]]
+    assert rows["past_default"].sum() >= 30 and rows["past_due"].sum() >= 60
+    assert 0.01 <= rows["behind"].mean() <= 0.06
+    assert behind["rejected"].mean() >= 0.75
+    assert others["rejected"].mean() <= 0.2
+    lent = behind[~behind["rejected"]]
+    assert len(lent) >= 5 and lent["past_default"].any() and lent["past_due"].any()
+    assert lent["labelled"].sum() >= 3
+    # members with a loan running ask for a second one too, most of them on time
+    top_up = rows[rows["existing_debt_service"] > 0]
+    assert len(top_up) >= 150 and top_up["past_due"].mean() < 0.5
+
+
+def test_the_oracle_carries_a_past_default_and_arrears_into_the_hazard(
+    medium_ledger: Path, training_table: pd.DataFrame
+) -> None:
+    """Beyond the member's discipline, the oracle's discipline driver adds exactly the
+    past-default and past-due terms the ledger shows at application."""
+    rows = _applications(medium_ledger, training_table)
+    oracle = read_oracle(medium_ledger).set_index("loan_id")
+    discipline = read_oracle(medium_ledger, "members").set_index("member_id")["discipline"]
+    lent = rows[~rows["rejected"]].set_index("loan_id")
+    contribution = oracle.loc[lent.index, "contrib_" + TRUE_DRIVERS["discipline"]]
+    extra = contribution + DISCIPLINE_LOGIT * lent["member_id"].map(discipline)
+    expected = PAST_DEFAULT_LOGIT * lent["past_default"] + PAST_DUE_LOGIT * lent["past_due"]
+    # the ledger settles payments oldest first, so "past due" may differ on a day or two
+    agree = np.isclose(extra, expected, atol=1e-9)
+    assert agree.mean() > 0.998 and agree[lent["past_default"].to_numpy()].all()
+    closed = oracle.loc[lent.index][lent["labelled"].to_numpy()]
+    by_standing = closed["true_pd_12m"].groupby(lent.loc[closed.index, "behind"]).mean()
+    assert by_standing[True] > 2 * by_standing[False]
+
+
+def test_a_member_holds_at_most_two_loans_at_once(medium_ledger: Path) -> None:
+    ledger = Ledger(medium_ledger)
+    loans = ledger.read("loans").dropna(subset=["disbursement_date"])
+    last_due = ledger.read("installments").groupby("loan_id")["due_date"].max()
+    starts = loans[["member_id", "disbursement_date"]].rename(columns={"disbursement_date": "d"})
+    ends = loans.assign(d=loans["loan_id"].map(last_due))[["member_id", "d"]]
+    # +1 at each disbursement, -1 after each last due date: the running sum is loans held
+    events = pd.concat([starts.assign(n=1), ends.assign(d=ends["d"] + pd.Timedelta(days=1), n=-1)])
+    events = events.sort_values(["member_id", "d", "n"])
+    held = events.groupby("member_id")["n"].cumsum()
+    assert held.max() == MAX_OPEN_LOANS
+    assert (held == 2).sum() >= 100
+
+
+def test_who_asks_for_a_loan_follows_what_she_owes() -> None:
+    never, none = np.array([-1]), np.array([0])
+    no, yes = np.array([False]), np.array([True])
+
+    def ask(n_open: int, since: int, past_due: bool, since_stop: int, owes: bool) -> float:
+        return float(
+            apply_propensity(
+                np.array([n_open]),
+                np.array([since]),
+                np.array([past_due]),
+                np.array([since_stop]),
+                np.array([owes]),
+                no,
+            )[0]
+        )
+
+    assert ask(0, 12, False, -1, False) == APPLY_BASE
+    assert ask(1, TOPUP_AFTER_MONTHS, False, -1, False) == APPLY_TOPUP
+    assert ask(1, TOPUP_AFTER_MONTHS, True, -1, False) == APPLY_TOPUP_PAST_DUE > APPLY_TOPUP
+    assert ask(1, TOPUP_AFTER_MONTHS - 1, True, -1, False) == 0.0
+    assert ask(MAX_OPEN_LOANS, 12, False, -1, False) == 0.0
+    assert ask(0, 12, False, DEFAULT_WAIT_MONTHS - 1, False) == 0.0
+    assert ask(0, 12, False, DEFAULT_WAIT_MONTHS, False) == APPLY_AFTER_DEFAULT
+    assert 0 < ask(0, 12, True, DEFAULT_WAIT_MONTHS, True) < APPLY_AFTER_DEFAULT < APPLY_BASE
+    assert apply_propensity(none, never + 13, no, never, no, yes)[0] > APPLY_BASE
+
+    def reject(past_due: bool, past_default: bool, weight: float = SCREEN_PAST_DEFAULT) -> float:
+        logit = screen_logit(none, no, np.array([past_due]), np.array([past_default]), weight)
+        return float(1 / (1 + np.exp(-logit[0])))
+
+    clean = reject(False, False)
+    assert clean < 0.1
+    assert reject(True, False) > 0.5 and reject(False, True) > 0.5
+    assert reject(True, True) > 0.95
+    # a lenient cooperative lends more often to a member who has repaid a defaulted loan
+    assert clean < reject(False, True, SCREEN_PAST_DEFAULT_LENIENT) < reject(False, True)
+
+
+def test_members_behind_apply_the_same_way_for_the_same_seed(tmp_path: Path) -> None:
+    from features.pipeline import training_table
+
+    config = GeneratorConfig(
+        cooperatives=2, members_per_coop=500, months=36, start="2022-06", seed=5
+    )
+    a, b = tmp_path / "a", tmp_path / "b"
+    generate_ledger(a, config, pii_key=PII_KEY, today=TODAY)
+    generate_ledger(b, config, pii_key=PII_KEY, today=TODAY)
+    ta, tb = _all_tables(a), _all_tables(b)
+    for t in TABLE_ORDER:
+        pdt.assert_frame_equal(ta[t], tb[t])
+    pdt.assert_frame_equal(read_oracle(a), read_oracle(b))
+    ledger = Ledger(a)
+    behind = 0
+    for part in ledger.partitions():
+        tables = {t: part.table(t) for t in TABLE_ORDER}
+        rows = training_table(tables, pd.Timestamp(ledger.as_of))
+        behind += int(((rows["prior_loans_defaulted"] > 0) | (rows["current_dpd"] > 0)).sum())
+    assert behind >= 10
 
 
 def test_generator_refuses_bad_arguments_with_the_option_named() -> None:

@@ -8,12 +8,22 @@ exact, not estimated:
     stop at instalment k with probability h_k = E[sigmoid(x_k + shock_k * SHOCK_LOGIT)]
     x_k = base + profile offset - discipline + affordability in the month k falls due
           + volatility + group arrears at application + thin file + city conditions
+          + past default + past due at application
     PD_12m = 1 - prod_k (1 - h_k) over instalments whose 91st day past due falls within
              365 days of disbursement (the default label: > 90 DPD within 12 months).
 
-A member who stops never pays again (a third repay the balance 4 to 13 months later).
-Everyone else pays every instalment, late by at most 75 days, so no loan of hers is ever
-more than 90 days past due: the label and the simulated truth agree by construction.
+Affordability counts every instalment the member owes in that month: a second loan taken
+while one runs (a top-up) carries both. A member who stops paying a loan never pays it
+again (a third repay the balance 4 to 13 months later). Every other loan is paid to the end,
+each instalment late by at most 75 days, so it is never more than 90 days past due: the label
+and the simulated truth agree by construction. Each loan's stop is drawn from its own
+hazard, so its oracle PD is exact; instalments of a member's two loans due in the same month
+share one uniform draw, so she tends to stop both together without either loan's chance
+changing.
+
+Who applies follows what the member owes the cooperative (`apply_propensity`): members
+with a loan running, behind on one, or who defaulted before ask too, and the cooperative's
+screen (`screen_logit`) turns most of the last two down on what it sees.
 """
 
 from __future__ import annotations
@@ -84,6 +94,50 @@ WAJIB_DAY_DISCIPLINE = 1.6
 LATE_DISCIPLINE_LOGIT = 1.6
 CREDIT_DISCIPLINE_LOGIT = 1.5
 
+# Beyond the latents, at application: a member who defaulted before has less left to lose
+# (her name at the cooperative is already spent), and one behind on a loan today is short of
+# cash now and often borrows to pay ("gali lubang tutup lubang"). Both raise the hazard of a
+# new loan. On the demo ledger the true PD of a loan to a past defaulter (after the screen)
+# averages 26% and to a member past due 29%, odds 4.4 and 5.1 times those of other loans
+# (7.4%): assumptions, set so that a second chance is a much worse risk than a first one.
+# In the oracle both count in the discipline driver: the catalog files prior defaults and
+# days past due under repayment discipline too.
+PAST_DEFAULT_LOGIT = 0.7
+PAST_DUE_LOGIT = 1.0
+
+# Monthly chance that a member asks for a loan (`apply_propensity`). Without a loan: 5%, 11%
+# ahead of a turn of her season. With one running (at most two at once, the second not
+# within TOPUP_AFTER_MONTHS of the last): 1.5% while she pays on time, 4% while she is
+# behind. After a default, not within DEFAULT_WAIT_MONTHS of the stop: 3% once the balance
+# is repaid, 1% while she still owes it. Assumptions of the generator, not statistics: a
+# top-up is rarer than a first loan, distress raises the ask, and a defaulter comes back
+# less often than others but does come back.
+APPLY_BASE = 0.05
+APPLY_SEASONAL = 0.06
+APPLY_TOPUP = 0.015
+APPLY_TOPUP_PAST_DUE = 0.04
+APPLY_AFTER_DEFAULT = 0.03
+APPLY_AFTER_DEFAULT_OWING = 0.01
+TOPUP_AFTER_MONTHS = 3
+DEFAULT_WAIT_MONTHS = 6
+MAX_OPEN_LOANS = 2
+
+# The cooperative's screen (`screen_logit`, log-odds of rejecting) uses only what it sees:
+# wajib months owed, a loan more than 30 days late or stopped, an instalment past due today
+# and a past default (a loan more than 90 days past due). Most cooperatives will not lend
+# again after a default; some (SCREEN_LENIENT_SHARE of them, drawn per cooperative) do once
+# the member has repaid. On the demo ledger 87% of the applicants who are past due or
+# defaulted before are turned down (99% of those who still owe a defaulted loan), against
+# 13% of the others.
+SCREEN_BASE = -2.8
+SCREEN_WAJIB_OWED = 0.6
+SCREEN_LAST_LOAN_LATE = 1.5
+SCREEN_PAST_DUE = 3.5
+SCREEN_PAST_DEFAULT = 3.0
+SCREEN_PAST_DEFAULT_LENIENT = 0.5
+SCREEN_LENIENT_SHARE = 0.3
+NEVER_DAY = 2**40  # a past-due spell that never ends (a stopped loan never repaid)
+
 # Names of the true drivers, in the words of the feature catalog (features issue).
 TRUE_DRIVERS: dict[str, str] = {
     "discipline": "share_instalments_on_time_12m",
@@ -98,6 +152,47 @@ TRUE_DRIVERS: dict[str, str] = {
 
 def sigmoid(x: FloatArray) -> FloatArray:
     return np.asarray(1.0 / (1.0 + np.exp(-x)), dtype=np.float64)
+
+
+def apply_propensity(
+    n_open: IntArray,
+    months_since_disbursed: IntArray,
+    past_due: BoolArray,
+    months_since_stop: IntArray,
+    owes_default: BoolArray,
+    seasonal_need: BoolArray,
+) -> FloatArray:
+    """Monthly chance of asking for a loan, from what the member owes the cooperative now.
+
+    `months_since_stop` is negative for a member who never stopped paying; `n_open` counts
+    the loans whose schedules still run (one at most two may hold).
+    """
+    first = APPLY_BASE + APPLY_SEASONAL * seasonal_need
+    top_up = np.where(past_due, APPLY_TOPUP_PAST_DUE, APPLY_TOPUP)
+    top_up = np.where(months_since_disbursed >= TOPUP_AFTER_MONTHS, top_up, 0.0)
+    p = np.where(n_open == 0, first, top_up)
+    again = np.where(owes_default, APPLY_AFTER_DEFAULT_OWING, APPLY_AFTER_DEFAULT)
+    again = np.where(months_since_stop >= DEFAULT_WAIT_MONTHS, again, 0.0)
+    p = np.where(months_since_stop >= 0, again, p)
+    return np.asarray(np.where(n_open >= MAX_OPEN_LOANS, 0.0, p), dtype=np.float64)
+
+
+def screen_logit(
+    wajib_owed: IntArray,
+    last_loan_late: BoolArray,
+    past_due: BoolArray,
+    past_default: BoolArray,
+    past_default_weight: float,
+) -> FloatArray:
+    """Log-odds that the cooperative rejects an application, from what it can see."""
+    return np.asarray(
+        SCREEN_BASE
+        + SCREEN_WAJIB_OWED * wajib_owed
+        + SCREEN_LAST_LOAN_LATE * last_loan_late
+        + SCREEN_PAST_DUE * past_due
+        + past_default_weight * past_default,
+        dtype=np.float64,
+    )
 
 
 @dataclass(frozen=True)
@@ -172,12 +267,50 @@ class _State:
 
     owed_wajib: BoolArray
     sukarela: IntArray
-    busy_until: IntArray  # month of the last instalment of the current loan
-    blocked: BoolArray  # stopped paying: the cooperative lends no more
+    # a member holds at most two loans: the one whose schedule ends last ("busy") and the
+    # other; each with the month of its last instalment (-1: none) and its instalment
+    busy_until: IntArray
+    busy_amount: IntArray
+    other_until: IntArray
+    last_disbursed: IntArray  # month of the latest disbursement
+    # due day of the instalment at which she last stopped paying a loan (-1: never), and of
+    # the stop before it: one due later this month is not yet missed on an earlier day
+    stop_day: IntArray
+    earlier_stop_day: IntArray
+    # the current spell past due: instalments due after `past_due_from` unpaid until
+    # `past_due_until` (a day; NEVER_DAY for a stopped loan never repaid)
+    past_due_from: IntArray
+    past_due_until: IntArray
     arrears_until: IntArray  # more than 30 days past due up to this month
-    last_loan_late: BoolArray
+    last_loan_late: BoolArray  # a loan more than 30 days late, or stopped
     n_loans: int = 0
     due: dict[int, list[dict[str, npt.NDArray[Any]]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _NewLoans:
+    """Loans disbursed this month, one entry per loan, with the member's standing at
+    application (a past default, an instalment past due)."""
+
+    loan: IntArray
+    member: IntArray
+    tenor: IntArray
+    principal: IntArray
+    rate: FloatArray
+    disb_day: IntArray
+    past_default: BoolArray
+    past_due: BoolArray
+
+
+def _effective_rates(rate: FloatArray, tenor: IntArray) -> FloatArray:
+    """`effective_annual_rate` of each loan, solved once per distinct (rate, tenor) pair: a
+    cooperative's loans share a dozen, and solving them month by month took a tenth of the
+    generator's time."""
+    if len(rate) == 0:
+        return np.array([], dtype=np.float64)
+    pairs, back = np.unique(np.column_stack([rate, tenor]), axis=0, return_inverse=True)
+    eff = effective_annual_rate(pairs[:, 0], pairs[:, 1].astype(np.int64))
+    return np.asarray(eff[back.ravel()], dtype=np.float64)
 
 
 def _uniform_day(rng: np.random.Generator, start: IntArray, length: IntArray) -> IntArray:
@@ -266,6 +399,8 @@ class _Simulator:
         self.pokok = int(rng.choice([50_000, 100_000, 150_000]))
         self.wajib = int(rng.choice([10_000, 20_000, 25_000, 50_000]))
         self.coop_rate = float(rng.choice([0.010, 0.0125, 0.015, 0.0175, 0.020]))
+        lenient = rng.random() < SCREEN_LENIENT_SHARE
+        self.past_default_screen = SCREEN_PAST_DEFAULT_LENIENT if lenient else SCREEN_PAST_DEFAULT
         self.m = _draw_members(place, horizon, n, rng)
         self.season_by_sector = np.vstack([seasonality(s, years, months) for s in SECTOR_ORDER])
         self.season = self.season_by_sector[self.m.sector]
@@ -275,6 +410,8 @@ class _Simulator:
         for lag in range(1, SHOCK_MONTHS):
             shocked[:, lag:] |= self.onset[:, :-lag]
         self.shocked = shocked
+        # one uniform per member and month decides the stop of every instalment due then
+        self.stop_draw = rng.random((n, t_all), dtype=np.float32)
         vol = self.m.volatility[:, None]
         noise = np.exp(vol * rng.normal(0, 1, (n, t_all)) - vol**2 / 2)
         self.income = (
@@ -295,7 +432,13 @@ class _Simulator:
             owed_wajib=np.zeros((n, horizon.months), dtype=bool),
             sukarela=np.zeros(n, dtype=np.int64),
             busy_until=np.full(n, -1, dtype=np.int64),
-            blocked=np.zeros(n, dtype=bool),
+            busy_amount=np.zeros(n, dtype=np.int64),
+            other_until=np.full(n, -1, dtype=np.int64),
+            last_disbursed=np.full(n, -1, dtype=np.int64),
+            stop_day=np.full(n, -1, dtype=np.int64),
+            earlier_stop_day=np.full(n, -1, dtype=np.int64),
+            past_due_from=np.full(n, NEVER_DAY, dtype=np.int64),
+            past_due_until=np.full(n, -1, dtype=np.int64),
             arrears_until=np.full(n, -1, dtype=np.int64),
             last_loan_late=np.zeros(n, dtype=bool),
         )
@@ -462,11 +605,23 @@ class _Simulator:
 
         stops = d["stop"]
         stopped = mem[stops]
-        st.blocked[stopped] = True
+        if len(stopped):
+            who, at = np.unique(stopped, return_inverse=True)
+            st.earlier_stop_day[who] = st.stop_day[who]
+            st.stop_day[who] = NEVER_DAY
+            np.minimum.at(st.stop_day, who[at], due[stops])
+        st.last_loan_late[stopped] = True
         recover = rng.random(len(stopped)) < 0.35
         recovery_day = due[stops] + rng.integers(120, 400, len(stopped))
         recovery_month = np.searchsorted(self.m_start, recovery_day, side="right") - 1
-        st.arrears_until[stopped] = np.where(recover, recovery_month, len(self.m_start))
+        np.maximum.at(
+            st.arrears_until, stopped, np.where(recover, recovery_month, len(self.m_start))
+        )
+        self._extend_past_due(
+            np.concatenate([mem[late], stopped]),
+            np.concatenate([due[late], due[stops]]),
+            np.concatenate([pay_day[late], np.where(recover, recovery_day, NEVER_DAY)]),
+        )
         ok = recover & (recovery_day <= self.end_day)
         self.repayments.add(
             loan=d["loan"][stops][ok],
@@ -477,6 +632,47 @@ class _Simulator:
         strained = (late | stops) & (rng.random(len(mem)) < 0.5)
         days = np.maximum(due[strained] - rng.integers(1, 11, int(strained.sum())), self.m_start[t])
         return mem[strained], days
+
+    def _extend_past_due(self, member: IntArray, start: IntArray, until: IntArray) -> None:
+        """Add this month's unpaid spells (due day, day paid) to each member's current one.
+
+        A spell that begins after the member's last one ended replaces it; one that overlaps
+        it extends it, so `past_due_from` stays the oldest unpaid due day of the spell.
+        """
+        if len(member) == 0:
+            return
+        st = self.state
+        who, at = np.unique(member, return_inverse=True)
+        new_from = np.full(len(who), NEVER_DAY, dtype=np.int64)
+        np.minimum.at(new_from, at, start)
+        new_until = np.full(len(who), -1, dtype=np.int64)
+        np.maximum.at(new_until, at, until)
+        ongoing = st.past_due_until[who] > new_from
+        st.past_due_from[who] = np.where(
+            ongoing, np.minimum(st.past_due_from[who], new_from), new_from
+        )
+        st.past_due_until[who] = np.maximum(
+            np.where(ongoing, st.past_due_until[who], -1), new_until
+        )
+
+    def _last_stop_before(self, member: IntArray, day: IntArray) -> IntArray:
+        """Due day of the last instalment missed for good before `day` (-1: none)."""
+        st = self.state
+        latest = st.stop_day[member]
+        return np.asarray(np.where(latest < day, latest, st.earlier_stop_day[member]))
+
+    def _past_due(self, member: IntArray, day: IntArray) -> BoolArray:
+        """Whether an instalment due before `day` is still unpaid at its start.
+
+        Only whether, not how long: the ledger settles payments oldest instalment first, so
+        when a later instalment is paid before a late earlier one its books show fewer days
+        past due than the spell does (but past due on the same days, give or take the few
+        days an instalment is paid early).
+        """
+        st = self.state
+        return np.asarray(
+            (st.past_due_from[member] < day) & (day <= st.past_due_until[member]), dtype=bool
+        )
 
     def _month_withdrawals(
         self, t: int, stressed: IntArray, strained: tuple[IntArray, IntArray], opening: IntArray
@@ -501,20 +697,38 @@ class _Simulator:
     def _month_applications(self, t: int, group_share: FloatArray) -> None:
         """Applications sized to income; the cooperative screens only on what it can see."""
         m, st, rng = self.m, self.state, self.rng
-        cand = np.flatnonzero((m.join_month < t) & (st.busy_until < t) & ~st.blocked)
+        n_open = (st.busy_until >= t).astype(np.int64) + (st.other_until >= t)
+        cand = np.flatnonzero((m.join_month < t) & (n_open < MAX_OPEN_LOANS))
         sector = m.sector[cand]
         # seasonal sectors borrow ahead of a turn of their season
         seasonal_need = np.isin(sector, self.seasonal_sectors) & (
             self.season_by_sector[sector, t + 1] != self.season_by_sector[sector, t]
         )
-        chosen = rng.random(len(cand)) < 0.05 + 0.06 * seasonal_need
-        app, seasonal_need = cand[chosen], seasonal_need[chosen]
+        cand_day = self._day(t, cand)
+        past_due = self._past_due(cand, cand_day)
+        stop_day = self._last_stop_before(cand, cand_day)
+        months_since_stop = np.where(
+            stop_day >= 0, np.floor((cand_day - stop_day) / 30.4375), -1
+        ).astype(np.int64)
+        p = apply_propensity(
+            n_open[cand],
+            t - st.last_disbursed[cand],
+            past_due,
+            months_since_stop,
+            (stop_day >= 0) & past_due,
+            seasonal_need,
+        )
+        chosen = rng.random(len(cand)) < p
+        app, seasonal_need, app_day = cand[chosen], seasonal_need[chosen], cand_day[chosen]
+        past_due, past_default = past_due[chosen], stop_day[chosen] >= 0
         k = len(app)
         if k == 0:
             return
-        app_day = self._day(t, app)
         owed = st.owed_wajib[app, :t].sum(axis=1)
-        rejected = rng.random(k) < sigmoid(-2.8 + 0.6 * owed + 1.5 * st.last_loan_late[app])
+        screen = screen_logit(
+            owed, st.last_loan_late[app], past_due, past_default, self.past_default_screen
+        )
+        rejected = rng.random(k) < sigmoid(screen)
         tenor = rng.choice(np.array([3, 6, 9, 12, 18, 24]), k, p=[0.1, 0.25, 0.1, 0.35, 0.1, 0.1])
         emergency = rng.random(k) < 0.07
         tenor = np.where(emergency, np.minimum(tenor, 6), tenor).astype(np.int64)
@@ -570,28 +784,30 @@ class _Simulator:
             principal=principal,
             tenor=tenor,
             rate=rate,
-            eff=effective_annual_rate(rate, tenor),
             product=product,
             purpose=purpose,
             group=np.where(product == 2, m.group_of[app], -1),
         )
         d = ~rejected
         self._disburse(
-            t, loan_ids[d], app[d], tenor[d], principal[d], rate[d], disb_day[d], group_share
+            t,
+            _NewLoans(
+                loan_ids[d],
+                app[d],
+                tenor[d],
+                principal[d],
+                rate[d],
+                disb_day[d],
+                past_default[keep][d],
+                past_due[keep][d],
+            ),
+            group_share,
         )
 
-    def _disburse(
-        self,
-        t: int,
-        loan: IntArray,
-        member: IntArray,
-        tenor: IntArray,
-        principal: IntArray,
-        rate: FloatArray,
-        disb_day: IntArray,
-        group_share: FloatArray,
-    ) -> None:
+    def _disburse(self, t: int, new: _NewLoans, group_share: FloatArray) -> None:
         """Schedule, true hazard, oracle PD and the stop draw of newly disbursed loans."""
+        loan, member, tenor, principal = new.loan, new.member, new.tenor, new.principal
+        rate, disb_day = new.rate, new.disb_day
         if len(loan) == 0:
             return
         m, st = self.m, self.state
@@ -606,14 +822,18 @@ class _Simulator:
         principal_due = np.where(
             k == tenor[rep], principal[rep] - base[rep] * (tenor[rep] - 1), base[rep]
         )
-        interest_due = np.round(principal * rate).astype(np.int64)[rep]
+        interest_due_1 = np.round(principal * rate).astype(np.int64)
+        interest_due = interest_due_1[rep]
         amount_due = principal_due + interest_due
         total = np.bincount(rep, amount_due, n_loan).astype(np.int64)
         before = np.cumsum(amount_due) - amount_due - np.repeat(np.cumsum(total) - total, tenor)
         remaining = total[rep] - before
 
         mem_k = member[rep]
-        afford = np.log(amount_due / m.level[mem_k])
+        # the instalment of a loan still running is due in the same months (a top-up)
+        existing = np.where(due_month <= st.busy_until[mem_k], st.busy_amount[mem_k], 0)
+        afford = np.log((amount_due + existing) / m.level[mem_k])
+        standing = PAST_DEFAULT_LOGIT * new.past_default + PAST_DUE_LOGIT * new.past_due
         season_k = np.log(self.season[mem_k, due_month])
         city_k = np.log(self.city[due_month])
         thin = (t - m.join_month[member]) < THIN_FILE_MONTHS
@@ -627,13 +847,14 @@ class _Simulator:
             + VOLATILITY_LOGIT * (m.volatility[mem_k] - VOLATILITY_REF)
             + GROUP_ARREARS_LOGIT * group_share[mem_k]
             + THIN_FILE_LOGIT * thin[rep]
+            + standing[rep]
         )
         # a shock's onset is unknown at application: the oracle integrates over it
         h_expected = (1 - SHOCK_ONSET_PROB) * sigmoid(x) + SHOCK_ONSET_PROB * sigmoid(
             x + SHOCK_LOGIT
         )
         h_realised = sigmoid(x + SHOCK_LOGIT * self.onset[mem_k, due_month])
-        hit = self.rng.random(len(k)) < h_realised
+        hit = self.stop_draw[mem_k, due_month] < h_realised
         first = np.full(n_loan, NO_STOP, dtype=np.int64)
         np.minimum.at(first, rep[hit], k[hit])
         stop, after = k == first[rep], k > first[rep]
@@ -647,7 +868,7 @@ class _Simulator:
             return np.asarray(np.bincount(rep, values * w, n_loan) / n_w, dtype=np.float64)
 
         contributions = {
-            TRUE_DRIVERS["discipline"]: -DISCIPLINE_LOGIT * m.discipline[member],
+            TRUE_DRIVERS["discipline"]: -DISCIPLINE_LOGIT * m.discipline[member] + standing,
             TRUE_DRIVERS["affordability"]: AFFORDABILITY_LOGIT
             * window_mean(afford - AFFORDABILITY_REF),
             TRUE_DRIVERS["seasonality"]: -SEASON_LOGIT * window_mean(season_k),
@@ -663,7 +884,13 @@ class _Simulator:
             stop_installment=np.where(first == NO_STOP, 0, first),
             **{f"contrib_{name}": v for name, v in contributions.items()},
         )
-        st.busy_until[member] = disb_month + tenor
+        end = disb_month + tenor
+        running = st.busy_until[member] >= t
+        keeps = running & (st.busy_until[member] > end)
+        st.other_until[member] = np.where(running, np.minimum(st.busy_until[member], end), -1)
+        st.busy_amount[member] = np.where(keeps, st.busy_amount[member], base + interest_due_1)
+        st.busy_until[member] = np.where(keeps, st.busy_until[member], end)
+        st.last_disbursed[member] = disb_month
         self.installments.add(
             loan=loan[rep],
             member=mem_k,
@@ -802,7 +1029,7 @@ def _assemble(sim: _Simulator, rng: np.random.Generator, pii_key: bytes) -> Coop
             "principal": ln.get("principal"),
             "tenor_months": ln.get("tenor"),
             "flat_monthly_rate": ln.get("rate").astype(np.float64),
-            "effective_annual_rate": ln.get("eff").astype(np.float64),
+            "effective_annual_rate": _effective_rates(ln.get("rate"), ln.get("tenor")),
             "product": _values(LoanProduct, ln.get("product")),
             "purpose": _values(LoanPurpose, ln.get("purpose")),
         }
