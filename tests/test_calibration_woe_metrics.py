@@ -484,3 +484,21 @@ def test_calibration_by_group() -> None:
     assert table["n"].tolist() == [100, 100]
     np.testing.assert_allclose(table["observed_rate"], [0.1, 0.3])
     np.testing.assert_allclose(table["difference"], [0.1, 0.0], atol=1e-12)
+
+
+def test_monotone_binning_gives_a_default_rate_that_runs_one_way() -> None:
+    """20 noisy pre-bins merged until the rate rises (or falls) steadily; without the merge
+    the same column zigzags."""
+    from models.woe import WoEBinner
+
+    rng = np.random.default_rng(5)
+    x = rng.uniform(0, 10, 3000)
+    y = (rng.random(3000) < 0.05 + 0.02 * x).astype(int)
+    frame = pd.DataFrame({"x": x})
+    for monotone in (True, False):
+        bins = WoEBinner(max_bins=20, monotone=monotone).fit(frame, y).bins_["x"]
+        rate = np.asarray(bins.n_bad) / np.asarray(bins.n)
+        steady = bool((np.diff(rate) >= 0).all() or (np.diff(rate) <= 0).all())
+        assert steady == monotone, (monotone, rate)
+    falling = WoEBinner(max_bins=20, monotone=True).fit(frame, 1 - y).bins_["x"]
+    assert (np.diff(np.asarray(falling.n_bad) / np.asarray(falling.n)) <= 0).all()
