@@ -1310,9 +1310,24 @@ def _oracle_html(o: Mapping[str, Any]) -> str:
                 ("AUC share of the oracle", _pct(share)),
                 ("Target share", _pct(target)),
                 ("Meets the target", _num(meets)),
+                *_held_out_pairs(o),
             ]
         )
     )
+
+
+def _held_out_pairs(o: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """A city generated with another seed, every labelled loan of it: the yardstick the
+    in-period figures (where features were chosen) cannot be."""
+    if "held_out_auc" not in o:
+        return []
+    return [
+        ("Held-out city: labelled loans", _num(o.get("held_out_labelled_loans"))),
+        ("Held-out city: model AUC", _num(o.get("held_out_auc"))),
+        ("Held-out city: oracle AUC", _num(o.get("held_out_oracle_auc"))),
+        ("Held-out city: AUC share of the oracle", _pct(o.get("held_out_auc_share_of_oracle"))),
+        ("Held-out city: calibration error", _num(o.get("held_out_calibration_error"))),
+    ]
 
 
 _FIDELITY_NAMES = {

@@ -30,6 +30,7 @@ from features.settings import get_settings
 
 if TYPE_CHECKING:
     from models.artifact import AmanahModel
+    from models.training import TrainingResult
 
 app = typer.Typer(
     name="amanah",
@@ -314,6 +315,15 @@ def _print_training(report: dict[str, object], where: str) -> None:
             f"(target at least {target:.0%}: {'met' if share >= target else 'not met'})",
             soft_wrap=True,
         )
+        if "held_out_auc_share_of_oracle" in versus:
+            console.print(
+                f"Held-out city ({versus['held_out_labelled_loans']:,.0f} labelled loans of a "
+                "city generated with another seed): AUC "
+                f"{versus['held_out_auc']:.3f} against the oracle's "
+                f"{versus['held_out_oracle_auc']:.3f}, {versus['held_out_auc_share_of_oracle']:.1%}"
+                f" of it; calibration error {versus['held_out_calibration_error']:.4f}",
+                soft_wrap=True,
+            )
         if "reason_fidelity_top3_all" in versus:
             console.print(
                 "Reason fidelity: the true main adverse driver is among the top 3 adverse "
@@ -364,6 +374,7 @@ def _train_and_register(
             reasons=reasons,
         )  # fmt: skip
     if versus is not None:
+        versus.update(_held_out_city(result, features))
         result.report["oracle"] = versus
     logged = log_training(result, source=str(features), extra_metrics=versus)
     _print_training(
@@ -372,6 +383,20 @@ def _train_and_register(
         f"(run {logged['run_id']})",
     )
     return logged
+
+
+def _held_out_city(result: TrainingResult, features: Path) -> dict[str, float]:
+    """Generated data: the model judged on every labelled loan of a small city generated
+    with another seed (`models.held_out_city.DEMO_HELD_OUT`, cached beside the features),
+    the yardstick the test period cannot be; `bench/bench_held_out.py` measures it at size."""
+    from features.generator.oracle_comparison import compare_with_oracle
+    from models.held_out_city import DEMO_HELD_OUT, city_features, evaluate_on_city
+
+    city = city_features(DEMO_HELD_OUT, features.parent / (features.name + "-held-out-city"))
+    figures = evaluate_on_city(result.model, city, compare_with_oracle, result.baseline)
+    keys = ("auc", "calibration_error", "labelled_loans", "oracle_auc", "auc_share_of_oracle",
+            "default_rate", "mean_pd")  # fmt: skip
+    return {f"held_out_{k}": float(figures[k]) for k in keys if k in figures}
 
 
 @app.command()

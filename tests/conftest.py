@@ -64,9 +64,12 @@ def training_table(medium_features: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def trained(training_table: pd.DataFrame) -> TrainingResult:
-    """The PD model trained as the demo trains it, on the medium ledger."""
+    """The PD model trained as the demo trains it, on the medium ledger, as LightGBM: on
+    this small ledger the WoE scorecard sometimes validates better and would ship (the
+    scorecard family has its own tests), while the demo's own size ships LightGBM."""
     from models.training import AMANAH_TARGET, AMANAH_TIME, catalog_spec, train_model
 
     return train_model(
-        training_table, catalog_spec(), AMANAH_TARGET, AMANAH_TIME, max_rounds=ROUNDS
-    )
+        training_table, catalog_spec(), AMANAH_TARGET, AMANAH_TIME, max_rounds=ROUNDS,
+        family="lightgbm",
+    )  # fmt: skip

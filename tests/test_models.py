@@ -279,7 +279,7 @@ def test_dask_training_gives_an_interchangeable_model(
     from models.lgbm import SEARCH_SPACE
 
     result = train_model(training_table, catalog_spec(), AMANAH_TARGET, AMANAH_TIME,
-                         max_rounds=150, engine="dask", workers=2)  # fmt: skip
+                         max_rounds=150, engine="dask", workers=2, family="lightgbm")  # fmt: skip
     assert result.model.metadata["engine"] == "dask"
     assert len(result.trials) == len(SEARCH_SPACE)
     result.model.save(tmp_path / "dask-model")

@@ -33,7 +33,8 @@ ROUNDS = 300
 @pytest.fixture(scope="module")
 def cross_validated() -> tuple[pd.DataFrame, TrainingResult]:
     frame = _own_table(2000, seed=3)
-    return frame, train_model(frame, table_spec(frame, "y", None), "y", None, max_rounds=ROUNDS)
+    spec = table_spec(frame, "y", None)
+    return frame, train_model(frame, spec, "y", None, max_rounds=ROUNDS, family="lightgbm")
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +112,25 @@ def test_cross_validation_reports_out_of_fold_figures_and_ships_a_refit(
     assert model.booster.num_trees() == model.metadata["best_iteration"]
     assert model.metadata["refit"].startswith("all labelled rows")
     selection = report["family_selection"]
-    assert selection["chosen"] == model.family
-    assert {"lightgbm_auc", "woe_scorecard_auc"} <= set(selection)
+    assert selection["chosen"] == model.family and selection["asked_for"] == "lightgbm"
+    assert {"lightgbm_auc", "woe_scorecard_auc", "lightgbm_lead_standard_error"} <= set(selection)
+
+
+def test_the_family_is_chosen_by_cross_validation_unless_asked_for() -> None:
+    """On a nearly additive table with few columns the scorecard is as good as LightGBM
+    across folds, and the one-standard-error rule ships the simpler one."""
+    from models.training import _family
+
+    assert _family(0.80, 0.79, "auto") == "lightgbm"
+    assert _family(0.79, 0.80, "auto") == "woe_scorecard"
+    assert _family(0.80, 0.80, "auto") == "lightgbm"  # a tie: LightGBM
+    assert _family(0.70, 0.90, "lightgbm") == "lightgbm"
+    frame = _own_table(2000, seed=3)
+    result = train_model(frame, table_spec(frame, "y", None), "y", None, max_rounds=ROUNDS)
+    selection = result.report["family_selection"]
+    lead = selection["lightgbm_auc"] - selection["woe_scorecard_auc"]
+    expected = "lightgbm" if lead > selection["lightgbm_lead_standard_error"] else "woe_scorecard"
+    assert result.model.family == selection["chosen"] == expected
 
 
 def test_out_of_time_model_is_refit_on_training_and_validation_periods(
