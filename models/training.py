@@ -160,8 +160,10 @@ class TrainingResult:
     model: AmanahModel
     baseline: WoEScorecard
     report: dict[str, Any]
-    test: pd.DataFrame  # the test period rows with target, fairness columns, pd_woe_baseline
-    train: pd.DataFrame  # up to TRAIN_SAMPLE training-period rows (PSI in the report)
+    # the evaluated rows with target, fairness columns, pd_woe_baseline: the test period, or
+    # every labelled row with its out-of-fold margin (OUT_OF_FOLD_COLUMN)
+    test: pd.DataFrame
+    train: pd.DataFrame  # up to TRAIN_SAMPLE rows the shipped model learned from (PSI)
     trials: list[dict[str, Any]] = field(default_factory=list)
 
 

@@ -222,3 +222,38 @@ def test_an_applicant_outside_the_models_experience_is_named_and_referred(
         assert "OUTSIDE_EXPERIENCE" not in scored.loc[3, "rule_codes"]
     by_id = model.predict(rows.iloc[[2]], lang="id")
     assert "di luar pengalaman model" in by_id["reason_id"].iloc[0]
+
+
+def test_train_table_lists_what_it_kept_out_and_predict_says_what_lies_outside(
+    tmp_path: Path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from serving.cli import app
+
+    frame = _own_table(1500, seed=6)
+    frame["loan_ref"] = [f"L-{i}" for i in range(len(frame))]
+    frame["dpd30_12m"] = frame["y"]
+    frame.to_csv(tmp_path / "own.csv", index=False)
+    runner = CliRunner()
+    args = ["train", "--table", str(tmp_path / "own.csv"), "--target", "y", "--out",
+            str(tmp_path / "m"), "--exclude", "region"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.output.split())
+    assert "Not a feature: loan_ref (an identifier" in flat
+    assert "Not a feature: dpd30_12m (another outcome column" in flat
+    assert "Not a feature: region (excluded by --exclude)" in flat
+    assert "Shipped family: " in flat and "Out-of-fold AUC" in flat
+    unknown = runner.invoke(app, [*args[:-1], "nope"])
+    assert unknown.exit_code == 2 and "does not have: nope" in unknown.output
+    scoring = frame.head(3).copy()
+    scoring.loc[1, "late_payments"] = 99  # later than anyone in training
+    scoring.to_csv(tmp_path / "new.csv", index=False)
+    result = runner.invoke(app, ["predict", "--model", str(tmp_path / "m"), "--table",
+                                 str(tmp_path / "new.csv"), "--out", str(tmp_path / "s.csv")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    scored = pd.read_csv(tmp_path / "s.csv", keep_default_na=False)
+    assert scored.loc[1, "outside_experience"] == "late_payments:above_range"
+    assert "OUTSIDE_EXPERIENCE" in scored.loc[1, "rule_codes"]
+    assert scored.loc[0, "outside_experience"] == ""
