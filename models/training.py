@@ -342,20 +342,19 @@ def _develop_out_of_time(
     X = inputs.prepare(labelled)
     search = fitter.search(X[tr], y[tr], X[va], y[va])
     baseline = WoEScorecard(random_state=seed).fit(X[tr].reset_index(drop=True), y[tr])
-    scorecard_auc = auc(y[va], _scorecard_margin(baseline, X[va]))
+    card_valid = _scorecard_margin(baseline, X[va])
+    scorecard_auc = auc(y[va], card_valid)
     family = _family(search.valid_auc, scorecard_auc, wanted)
-    if family == "lightgbm":
-        margin_valid = np.asarray(search.booster.predict(X[va], raw_score=True), dtype=float)
-    else:
-        margin_valid = _scorecard_margin(baseline, X[va])
-    calibrator = PDCalibrator(random_state=seed).fit(margin_valid, y[va])
     booster, scorecard = None, None
     if family == "lightgbm":
+        margin_valid = np.asarray(search.booster.predict(X[va], raw_score=True), dtype=float)
         booster = fitter.refit(X[fit_rows], y[fit_rows], search.params, search.best_iteration)
     else:
+        margin_valid = card_valid
         scorecard = WoEScorecard(random_state=seed).fit(
             X[fit_rows].reset_index(drop=True), y[fit_rows]
         )
+    calibrator = PDCalibrator(random_state=seed).fit(margin_valid, y[va])
     return _Developed(
         booster=booster,
         scorecard=scorecard,
@@ -371,20 +370,16 @@ def _develop_out_of_time(
         baseline_pd=baseline.predict_proba(X[te][baseline.features_]),
         train_rows=fit_rows,
         parts=parts,
-        search={
-            "best_params": _public(search.params),
-            "best_iteration": search.best_iteration,
-            "validation_auc": search.valid_auc,
-            "family_selection": {
-                "on": "validation period",
-                "lightgbm_auc": search.valid_auc,
-                "woe_scorecard_auc": scorecard_auc,
-                "chosen": family,
-                "asked_for": wanted,
-            },
-            "refit": "training and validation periods"
-            + (f", {search.best_iteration} rounds" if family == "lightgbm" else ""),
-        },
+        search=_search_record(
+            search.params,
+            search.best_iteration,
+            on="validation period",
+            lightgbm_auc=search.valid_auc,
+            scorecard_auc=scorecard_auc,
+            family=family,
+            wanted=wanted,
+            refit_on="training and validation periods",
+        ),
         trials=search.trials,
     )
 
@@ -435,27 +430,47 @@ def _develop_cross_validated(
         baseline_pd=1 / (1 + np.exp(-card_oof)),
         train_rows=everyone,
         parts=folds,
-        search={
-            "best_params": _public(cv.params),
-            "best_iteration": cv.rounds,
-            "validation_auc": lightgbm_auc,
-            "family_selection": {
-                "on": f"{k}-fold cross-validation (mean fold AUC, one-standard-error rule)",
-                "lightgbm_auc": lightgbm_auc,
-                "woe_scorecard_auc": scorecard_auc,
-                "lightgbm_lead_standard_error": margin,
-                "chosen": family,
-                "asked_for": wanted,
-            },
-            "refit": "all labelled rows"
-            + (f", {cv.rounds} rounds" if family == "lightgbm" else ""),
-        },
+        search=_search_record(
+            cv.params,
+            cv.rounds,
+            on=f"{k}-fold cross-validation (mean fold AUC, one-standard-error rule)",
+            lightgbm_auc=lightgbm_auc,
+            scorecard_auc=scorecard_auc,
+            family=family,
+            wanted=wanted,
+            refit_on="all labelled rows",
+            lightgbm_lead_standard_error=margin,
+        ),
         trials=cv.trials,
     )
 
 
-def _public(params: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in params.items() if k != "monotone_constraints"}
+def _search_record(
+    params: dict[str, Any],
+    rounds: int,
+    on: str,
+    lightgbm_auc: float,
+    scorecard_auc: float,
+    family: str,
+    wanted: str,
+    refit_on: str,
+    **selection_extra: float,
+) -> dict[str, Any]:
+    """What the metadata and the report say of the search, the family choice and the refit."""
+    return {
+        "best_params": {k: v for k, v in params.items() if k != "monotone_constraints"},
+        "best_iteration": rounds,
+        "validation_auc": lightgbm_auc,
+        "family_selection": {
+            "on": on,
+            "lightgbm_auc": lightgbm_auc,
+            "woe_scorecard_auc": scorecard_auc,
+            **selection_extra,
+            "chosen": family,
+            "asked_for": wanted,
+        },
+        "refit": refit_on + (f", {rounds} rounds" if family == "lightgbm" else ""),
+    }
 
 
 def _finish(
