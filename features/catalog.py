@@ -286,6 +286,26 @@ def _stored_choice(data: Mapping[str, Any], key: str, name: str, allowed: tuple[
 
 # ----------------------------------------------------------------------------- catalog
 
+# the two features of the group's other members in arrears (how many, what share) share
+# what the member can do about them and what a missing value means
+_OTHERS_ARREARS_IMPROVE_ID = (
+    "Tunggakan anggota lain di luar kendali langsung anggota ini; kelompok dapat membantu "
+    "menyelesaikannya dalam pertemuan bulanan, dan petugas dapat mempertimbangkannya saat "
+    "meninjau."
+)
+_OTHERS_ARREARS_IMPROVE_EN = (
+    "Other members' arrears are outside this member's direct control; the group can help "
+    "settle them at its monthly meeting, and an officer can take this into account when "
+    "reviewing."
+)
+_OTHERS_ARREARS_MISSING_ID = (
+    "Belum ada data tunggakan anggota lain di kelompok tanggung renteng pada tanggal pengajuan."
+)
+_OTHERS_ARREARS_MISSING_EN = (
+    "There is no data on arrears of other joint-liability group members at the application date."
+)
+
+
 CATALOG: tuple[Feature, ...] = (
     # ------------------------------------------------------------------- CHARACTER (watak)
     Feature(
@@ -1851,24 +1871,10 @@ CATALOG: tuple[Feature, ...] = (
         lowers_risk_en=(
             "Other members of the joint-liability group more than 30 days past due: only {value}."
         ),
-        improve_id=(
-            "Tunggakan anggota lain di luar kendali langsung anggota ini; kelompok dapat membantu "
-            "menyelesaikannya dalam pertemuan bulanan, dan petugas dapat mempertimbangkannya saat "
-            "meninjau."
-        ),
-        improve_en=(
-            "Other members' arrears are outside this member's direct control; the group can help "
-            "settle them at its monthly meeting, and an officer can take this into account when "
-            "reviewing."
-        ),
-        missing_id=(
-            "Belum ada data tunggakan anggota lain di kelompok tanggung renteng pada tanggal "
-            "pengajuan."
-        ),
-        missing_en=(
-            "There is no data on arrears of other joint-liability group members at the application "
-            "date."
-        ),
+        improve_id=_OTHERS_ARREARS_IMPROVE_ID,
+        improve_en=_OTHERS_ARREARS_IMPROVE_EN,
+        missing_id=_OTHERS_ARREARS_MISSING_ID,
+        missing_en=_OTHERS_ARREARS_MISSING_EN,
         evidence="in_group",
     ),
     Feature(
@@ -1903,24 +1909,10 @@ CATALOG: tuple[Feature, ...] = (
             "Only {value} of the other members of the joint-liability group are more than "
             "30 days past due."
         ),
-        improve_id=(
-            "Tunggakan anggota lain di luar kendali langsung anggota ini; kelompok dapat membantu "
-            "menyelesaikannya dalam pertemuan bulanan, dan petugas dapat mempertimbangkannya saat "
-            "meninjau."
-        ),
-        improve_en=(
-            "Other members' arrears are outside this member's direct control; the group can help "
-            "settle them at its monthly meeting, and an officer can take this into account when "
-            "reviewing."
-        ),
-        missing_id=(
-            "Belum ada data tunggakan anggota lain di kelompok tanggung renteng pada tanggal "
-            "pengajuan."
-        ),
-        missing_en=(
-            "There is no data on arrears of other joint-liability group members at the application "
-            "date."
-        ),
+        improve_id=_OTHERS_ARREARS_IMPROVE_ID,
+        improve_en=_OTHERS_ARREARS_IMPROVE_EN,
+        missing_id=_OTHERS_ARREARS_MISSING_ID,
+        missing_en=_OTHERS_ARREARS_MISSING_EN,
         evidence="in_group",
     ),
     Feature(
