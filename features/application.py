@@ -15,6 +15,15 @@ denominator is 0 or missing).
   on one row.
 - `application_frame(profiles, requests)` is the batch version (batch scoring).
 
+The member's declarations on the form (`DECLARED_COLUMNS`: declared monthly income and
+household expenses in Rupiah, and whether an officer verified them) travel with the
+application under the ledger's column names, as float64 (income_verified 1.0 / 0.0, NaN
+where not given): `declared_inputs` turns the loans table's columns so for the training
+table (`features.pipeline.training_table`) and a `LoanRequest`'s fields for
+`application_record`; `application_frame` checks a batch's optional columns field by field
+and gives the same floats. They are NOT model features (the catalog does not list them):
+the decision policy reads them.
+
 Point in time: a profile as of T describes the member before day T. The application month
 is the month of the application date, which may be later than T (a current profile is as
 of the ledger's as-of day; the application is made today); an application dated before
@@ -47,9 +56,10 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from features.ledger.contracts import TABLES
+from features.ledger.contracts import MAX_RUPIAH, TABLES
 from features.ledger.enums import LabelledEnum, LoanProduct, LoanPurpose
 from features.ledger.headers import normalise, value_lookup
+from features.ledger.parsing import ParseError, is_blank, parse_bool
 
 Array = npt.NDArray[Any]
 
@@ -78,6 +88,12 @@ _LOANS = TABLES["loans"]
 MAX_TENOR_MONTHS = int(_LOANS.column("tenor_months").high or 60)
 MAX_FLAT_MONTHLY_RATE = float(_LOANS.column("flat_monthly_rate").high or 0.10)
 DEFAULT_PRODUCT = LoanProduct.WORKING_CAPITAL.value
+# what the member declared on the form: not features, carried beside them (module docstring)
+DECLARED_COLUMNS: tuple[str, ...] = (
+    "declared_monthly_income",
+    "declared_household_expenses",
+    "income_verified",
+)
 REQUEST_COLUMNS: tuple[str, ...] = (
     "member_id",
     "amount",
@@ -86,7 +102,11 @@ REQUEST_COLUMNS: tuple[str, ...] = (
     "product",
     "flat_monthly_rate",
     "application_date",
+    *DECLARED_COLUMNS,
 )
+OPTIONAL_REQUEST_COLUMNS = frozenset({"product", "application_date", *DECLARED_COLUMNS})
+# lowest declared figure: an income is > 0 Rupiah, household expenses may be 0
+_DECLARED_LOW = {"declared_monthly_income": 1, "declared_household_expenses": 0}
 # "modal usaha" as a purpose: see the module docstring
 _PURPOSE_WORDS: dict[str, str] = {"modal usaha": LoanPurpose.BUSINESS_EXPANSION.value}
 _MONTH_LABELS = np.array([None, *(str(m) for m in range(1, 13))], dtype=object)
@@ -150,6 +170,34 @@ def _whole(name: str, value: object, low: int, high: int | None, unit: str) -> i
     return int(number)
 
 
+def _absent(value: object) -> bool:
+    """None, NaN, pandas' NA or an empty text: an optional field not given."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float | np.floating):
+        return math.isnan(value)
+    return isinstance(value, str) and is_blank(value)
+
+
+def _declared_amount(name: str, value: object) -> int | None:
+    """A declared figure: whole Rupiah from its lowest value up to the ledger's MAX_RUPIAH."""
+    if _absent(value):
+        return None
+    return _whole(name, value, _DECLARED_LOW[name], MAX_RUPIAH, "Rupiah")
+
+
+def _yes_no(name: str, value: object) -> bool | None:
+    """A yes/no answer: a bool, 1/0 or a word the ledger import reads (ya/tidak, true/false)."""
+    if _absent(value):
+        return None
+    try:
+        return parse_bool(value)
+    except ParseError:
+        raise LoanRequestError(
+            f"{name}: must be yes or no (true/false, ya/tidak, 1/0); got {_shown(value)}"
+        ) from None
+
+
 def _rate(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
         raise LoanRequestError(
@@ -187,8 +235,12 @@ class LoanRequest:
     purpose: a `LoanPurpose` (value, label or Indonesian word; "modal usaha" means
     business_expansion). product: a `LoanProduct`, default working_capital.
     flat_monthly_rate: a fraction a month (0.015 = 1.5% flat), 0 to 0.10. application_date:
-    default today (an ISO text is accepted too). Bad fields raise `LoanRequestError`
-    naming the field.
+    default today (an ISO text is accepted too). What the member declared on the form, each
+    optional (None: not given): declared_monthly_income in whole Rupiah, > 0;
+    declared_household_expenses in whole Rupiah, >= 0 (both at most the ledger's
+    MAX_RUPIAH); income_verified, whether an officer verified them (a bool; 1/0 and the
+    import's words "ya"/"tidak", "true"/"false" are read too). Bad fields raise
+    `LoanRequestError` naming the field.
     """
 
     amount: int
@@ -197,6 +249,9 @@ class LoanRequest:
     product: str = DEFAULT_PRODUCT
     flat_monthly_rate: float
     application_date: date = field(default_factory=date.today)
+    declared_monthly_income: int | None = None
+    declared_household_expenses: int | None = None
+    income_verified: bool | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -210,6 +265,9 @@ class LoanRequest:
         set_(self, "product", parse_product(self.product))
         set_(self, "flat_monthly_rate", _rate("flat_monthly_rate", self.flat_monthly_rate))
         set_(self, "application_date", _date("application_date", self.application_date))
+        for name in ("declared_monthly_income", "declared_household_expenses"):
+            set_(self, name, _declared_amount(name, getattr(self, name)))
+        set_(self, "income_verified", _yes_no("income_verified", self.income_verified))
 
     @property
     def instalment(self) -> float:
@@ -273,6 +331,22 @@ def request_features(
     }
 
 
+def declared_inputs(income: Any, expenses: Any, verified: Any) -> dict[str, Array]:
+    """The `DECLARED_COLUMNS`, one float64 value per row: Rupiah as floats, income_verified
+    1.0 (verified) or 0.0, NaN where not given. Accepts the loans table's nullable columns
+    (`Int64`, `boolean`), arrays, or lists holding None."""
+
+    def floats(values: Any) -> Array:
+        series = pd.Series(values, dtype=object) if isinstance(values, list) else values
+        return np.asarray(
+            pd.Series(series).astype("Float64").to_numpy("float64", na_value=np.nan),
+            dtype=np.float64,
+        )
+
+    columns = (floats(v) for v in (income, expenses, verified))
+    return dict(zip(DECLARED_COLUMNS, columns, strict=True))
+
+
 def _number(value: object) -> float:
     if value is None or value is pd.NA:
         return math.nan
@@ -328,8 +402,13 @@ def application_record(profile: Mapping[str, Any], request: LoanRequest) -> dict
         [request.product],
         np.array([request.application_date], dtype="datetime64[D]"),
     )
+    declared = declared_inputs(
+        [request.declared_monthly_income],
+        [request.declared_household_expenses],
+        [request.income_verified],
+    )
     record = dict(profile)
-    for name, values in features.items():
+    for name, values in (*features.items(), *declared.items()):
         record[name] = _plain(values[0])
     return record
 
@@ -337,8 +416,9 @@ def application_record(profile: Mapping[str, Any], request: LoanRequest) -> dict
 # ----------------------------------------------------------------------------- batches
 def _request_columns(requests: pd.DataFrame) -> pd.DataFrame:
     """The requests validated column by column (the first bad row is named), as ledger
-    values: amount int, tenor int, rate float, purpose and product values, dates."""
-    required = [c for c in REQUEST_COLUMNS if c not in ("product", "application_date")]
+    values: amount int, tenor int, rate float, purpose and product values, dates, and the
+    declared figures (float64, NaN where not given) and income_verified (1.0 / 0.0 / NaN)."""
+    required = [c for c in REQUEST_COLUMNS if c not in OPTIONAL_REQUEST_COLUMNS]
     absent = [c for c in required if c not in requests.columns]
     if absent:
         raise LoanRequestError(f"requests: missing column(s) {', '.join(absent)}")
@@ -394,7 +474,34 @@ def _request_columns(requests: pd.DataFrame) -> pd.DataFrame:
         out["application_date"] = when.dt.normalize().astype("datetime64[ms]")
     else:
         out["application_date"] = np.full(n, np.datetime64(date.today(), "ms"))
+    for name in DECLARED_COLUMNS:
+        out[name] = _declared_column(requests, name)
     return out
+
+
+def _declared_column(requests: pd.DataFrame, name: str) -> Array:
+    """One optional declared column of a batch as float64 (NaN where not given), each
+    distinct value checked once; the first bad row is named."""
+    result = np.full(len(requests), np.nan)
+    if name not in requests.columns:
+        return result
+    values = requests[name].astype(object).to_numpy()
+    checked: dict[tuple[type, object], float] = {}
+    for at, value in enumerate(values):
+        if _absent(value):
+            continue
+        key = (type(value), value)  # True is not the amount 1
+        if key not in checked:
+            try:
+                if name == "income_verified":
+                    parsed: float = float(bool(_yes_no(name, value)))
+                else:
+                    parsed = float(_declared_amount(name, value) or 0)
+            except LoanRequestError as exc:
+                raise LoanRequestError(f"row {requests.index[at]!r}: {exc}") from None
+            checked[key] = parsed
+        result[at] = checked[key]
+    return result
 
 
 def application_frame(profiles: pd.DataFrame, requests: pd.DataFrame) -> pd.DataFrame:
@@ -403,7 +510,8 @@ def application_frame(profiles: pd.DataFrame, requests: pd.DataFrame) -> pd.Data
     in and an `application_date` column after `as_of`.
 
     `requests` has the `REQUEST_COLUMNS` (product and application_date optional: default
-    working_capital and today); `profiles` one row per member (`member_id`), as built by
+    working_capital and today; the `DECLARED_COLUMNS` optional too, each cell may be empty,
+    and come out as float64 with NaN); `profiles` one row per member (`member_id`), as built by
     `current_profiles` or read from a features folder. Refused (`LoanRequestError`, the row
     named) for a bad field, a member without a profile, or an application dated before its
     profile's as-of day.
@@ -443,6 +551,8 @@ def application_frame(profiles: pd.DataFrame, requests: pd.DataFrame) -> pd.Data
     )
     for name, values in features.items():
         out[name] = pd.Categorical(values) if name in CATEGORICAL_REQUEST_FEATURES else values
+    for name in DECLARED_COLUMNS:
+        out[name] = terms[name].to_numpy(dtype=np.float64)
     columns = list(out.columns)
     place = columns.index("as_of") + 1 if "as_of" in columns else len(columns)
     out.insert(place, "application_date", when)

@@ -13,6 +13,7 @@ built as of a day inside the ledger's history (`as_of_range`).
 Output layout::
 
     OUT/training/<cooperative_id>.parquet   one row per loan application, features + labels
+                                            (+ what the member declared: not features)
     OUT/profiles/<cooperative_id>.parquet   one row per member as of --as-of (default: the
                                             ledger's as-of day)
     OUT/profiles.sqlite                     member_id -> (cooperative, row), constant-time lookup
@@ -39,6 +40,7 @@ from typing import Any, Literal
 import pandas as pd
 import pyarrow.parquet as pq
 
+from features.application import DECLARED_COLUMNS, declared_inputs
 from features.catalog import categorical_names, feature_names
 from features.dask_cluster import dask_client
 from features.labels import DEFAULT_DPD, EARLY_WARNING_DPD, past_due_flags, window_closed
@@ -83,7 +85,11 @@ def training_table(
     """Features as of each application date, and labels from the 12 months after disbursement.
 
     Rejected applications and loans whose window is still open are kept, unlabelled (NA):
-    an open loan is never counted as good.
+    an open loan is never counted as good. After the labels come the member's declarations
+    on the form, straight from the loans table (`DECLARED_COLUMNS`: declared_monthly_income
+    and declared_household_expenses in Rupiah, income_verified 1.0 / 0.0, all float64 with
+    NaN where not given; a ledger without them gives NaN): for the decision policy, never
+    model features (the catalog does not list them).
     """
     loans = tables["loans"]
     builder = builder or RepaymentProfileBuilder().fit(tables)
@@ -98,6 +104,10 @@ def training_table(
         out[name] = pd.array(flag, dtype="boolean")
         out.loc[~closed, name] = pd.NA
     out["labelled"] = closed
+    empty = pd.Series(pd.NA, index=loans.index, dtype=object)
+    declared = declared_inputs(*(loans.get(c, empty) for c in DECLARED_COLUMNS))
+    for name, values in declared.items():
+        out[name] = values
     # kept for fairness testing only (DOMAIN.md): never model features
     members = tables["members"].set_index("member_id")
     out[FAIRNESS_COLUMNS[0]] = out["member_id"].map(members["gender"]).to_numpy()

@@ -180,6 +180,8 @@ FIT_COLUMNS: dict[str, list[str]] = {
     "loans": [
         "loan_id", "member_id", "cooperative_id", "application_date", "disbursement_date",
         "principal", "tenor_months", "flat_monthly_rate", "purpose", "product",
+        # carried to the training table beside the features, never one (features.application)
+        "declared_monthly_income", "declared_household_expenses", "income_verified",
     ],
     "installments": ["loan_id", "member_id", "installment_no", "due_date", "amount_due"],
     "repayments": ["loan_id", "date", "amount"],

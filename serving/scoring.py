@@ -63,6 +63,10 @@ def score_application(
             "product": request.product,
             "flat_monthly_rate": request.flat_monthly_rate,
             "application_date": request.application_date.isoformat(),
+            # as the member declared them (None: not given); not model inputs
+            "declared_monthly_income": request.declared_monthly_income,
+            "declared_household_expenses": request.declared_household_expenses,
+            "income_verified": request.income_verified,
         },
         **{k: _plain(v) for k, v in scored.items()},
         "thin_file": bool("THIN_FILE" in scored["rule_codes"]),

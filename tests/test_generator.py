@@ -57,6 +57,8 @@ def test_every_table_meets_its_contract(small_ledger: Path) -> None:
                 assert pd.api.types.is_datetime64_dtype(s), (name, col.name)
             elif col.kind == "rate":
                 assert pd.api.types.is_float_dtype(s), (name, col.name)
+            elif col.kind == "bool":
+                assert pd.api.types.is_bool_dtype(s), (name, col.name)
             else:
                 assert pd.api.types.is_string_dtype(s), (name, col.name)
     members = tables["members"]

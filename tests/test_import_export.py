@@ -70,6 +70,13 @@ def test_export_then_import_gives_the_identical_ledger(
         t.table: dict(t.rules) for t in report.tables.values()
     }
     _assert_same_ledger(base / "ledger", base / "back")
+    # the declared income, expenses and verification travel too (empty cells included)
+    loans = Ledger(base / "back").read("loans")
+    assert {"declared_monthly_income", "declared_household_expenses", "income_verified"} <= set(
+        loans.columns
+    )
+    if len(loans):
+        assert str(loans["income_verified"].dtype) == "boolean"
 
 
 @pytest.fixture()

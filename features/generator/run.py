@@ -1,7 +1,15 @@
 """`amanah generate`: simulate N cooperatives and write the ledger plus its oracle.
 
 Each cooperative is simulated from its own seed (derived from the run seed and its index),
-so cooperative k is the same whatever N is, and memory is bounded by one cooperative.
+so cooperative k is the same whatever N is, and memory is bounded by one cooperative. What
+its applicants declare on the loan form is drawn from a second seed (the run seed, the
+index and `DECLARATION_STREAM`), so adding the declarations changed no other figure.
+
+Oracle files, per cooperative: `oracle/loans-<coop>.parquet` (each disbursed loan's true PD
+and drivers), `oracle/members-<coop>.parquet` (latent traits) and
+`oracle/applications-<coop>.parquet` (every application, rejected ones too: the true monthly
+income and household expenses at application, whether a declaration was made and whether
+the member over-states income or under-states expenses; `declarations.py`).
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from features.generator.declarations import DECLARATION_STREAM
 from features.generator.places import place
 from features.generator.simulate import EXTRA_MONTHS, Horizon, simulate_cooperative
 from features.ledger.store import write_cooperative, write_manifest
@@ -103,8 +112,13 @@ def generate_ledger(
     counts: dict[str, dict[str, int]] = {}
     for i in range(config.cooperatives):
         rng = np.random.default_rng(np.random.SeedSequence([config.seed, i]))
+        declaration_rng = np.random.default_rng(
+            np.random.SeedSequence([config.seed, i, DECLARATION_STREAM])
+        )
         p = place(i)
-        sim = simulate_cooperative(p, horizon, config.members_per_coop, city, rng, key)
+        sim = simulate_cooperative(
+            p, horizon, config.members_per_coop, city, rng, key, declaration_rng
+        )
         for table, n in write_cooperative(out, p.cooperative_id, sim.tables).items():
             counts.setdefault(table, {})[p.cooperative_id] = n
         sim.oracle_loans.to_parquet(
@@ -112,6 +126,9 @@ def generate_ledger(
         )
         sim.oracle_members.to_parquet(
             out / ORACLE_DIR / f"members-{p.cooperative_id}.parquet", index=False
+        )
+        sim.oracle_applications.to_parquet(
+            out / ORACLE_DIR / f"applications-{p.cooperative_id}.parquet", index=False
         )
         if progress:
             progress(i + 1, config.cooperatives)
@@ -128,6 +145,8 @@ def generate_ledger(
 
 
 def read_oracle(ledger_dir: Path, what: str = "loans") -> pd.DataFrame:
-    """The ground truth, for tests and benchmarks only: features and models never call this."""
+    """The ground truth, for tests and benchmarks only: features and models never call this.
+
+    `what`: "loans", "members" or "applications" (see the module docstring)."""
     files = sorted((ledger_dir / ORACLE_DIR).glob(f"{what}-*.parquet"))
     return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)

@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from features.generator.declarations import Declarations, declare
 from features.generator.economy import (
     PROFILE_RISK_OFFSET,
     PROFILE_SECTOR_MIX,
@@ -239,11 +240,14 @@ class _Events:
 
 @dataclass
 class CoopSimulation:
-    """The ledger tables of one cooperative plus its oracle (never read by features)."""
+    """The ledger tables of one cooperative plus its oracle (never read by features):
+    disbursed loans' true PD, members' latents, and every application's true income and
+    household expenses beside what was declared (`declarations.py`)."""
 
     tables: dict[str, pd.DataFrame]
     oracle_loans: pd.DataFrame
     oracle_members: pd.DataFrame
+    oracle_applications: pd.DataFrame
 
 
 @dataclass
@@ -937,18 +941,55 @@ def simulate_cooperative(
     city_factor: FloatArray,
     rng: np.random.Generator,
     pii_key: bytes,
+    declaration_rng: np.random.Generator | None = None,
 ) -> CoopSimulation:
     """Simulate `n_members` members of one cooperative over the horizon.
 
     `city_factor` is the city-wide income multiplier per month (months + EXTRA_MONTHS long),
-    shared by every cooperative of a run.
+    shared by every cooperative of a run. `declaration_rng` draws what applicants declare
+    on the loan form (`declarations.py`) and nothing else; without it the declaration step
+    is skipped and the three declaration columns are empty. Either way every other column
+    is the same: the step never draws from `rng`.
     """
     sim = _Simulator(place, horizon, n_members, city_factor, rng)
     sim.run()
-    return _assemble(sim, rng, pii_key)
+    return _assemble(sim, rng, pii_key, declaration_rng)
 
 
-def _assemble(sim: _Simulator, rng: np.random.Generator, pii_key: bytes) -> CoopSimulation:
+def _declaration_columns(
+    sim: _Simulator, declaration_rng: np.random.Generator | None
+) -> tuple[dict[str, Any], Declarations | None]:
+    """The loans table's declaration columns (nullable arrays, in loan order) and the
+    declarations they come from; all empty without a `declaration_rng`."""
+    member, app_day = sim.loans.get("member"), sim.loans.get("app_day")
+    if declaration_rng is None:
+        k = len(member)
+        return {
+            "declared_monthly_income": pd.array([pd.NA] * k, dtype="Int64"),
+            "declared_household_expenses": pd.array([pd.NA] * k, dtype="Int64"),
+            "income_verified": pd.array([pd.NA] * k, dtype="boolean"),
+        }, None
+    month = np.searchsorted(sim.m_start, app_day, side="right") - 1
+    d = declare(declaration_rng, member, month, sim.income, sim.m.level)
+    income = pd.array(d.income, dtype="Int64")
+    income[~d.declared] = pd.NA
+    expenses = pd.array(d.expenses, dtype="Int64")
+    expenses[~d.has_expenses] = pd.NA
+    verified = pd.array(d.verified, dtype="boolean")
+    verified[~d.declared] = pd.NA
+    return {
+        "declared_monthly_income": income,
+        "declared_household_expenses": expenses,
+        "income_verified": verified,
+    }, d
+
+
+def _assemble(
+    sim: _Simulator,
+    rng: np.random.Generator,
+    pii_key: bytes,
+    declaration_rng: np.random.Generator | None = None,
+) -> CoopSimulation:
     place, m, h = sim.place, sim.m, sim.h
     coop = place.cooperative_id
     n = len(m.sector)
@@ -1034,6 +1075,9 @@ def _assemble(sim: _Simulator, rng: np.random.Generator, pii_key: bytes) -> Coop
             "purpose": _values(LoanPurpose, ln.get("purpose")),
         }
     )
+    declared, decl = _declaration_columns(sim, declaration_rng)
+    for name, column in declared.items():
+        loans[name] = column
 
     it = {
         c: sim.installments.get(c)
@@ -1119,6 +1163,15 @@ def _assemble(sim: _Simulator, rng: np.random.Generator, pii_key: bytes) -> Coop
             "coop_sales_share": m.coop_share,
         }
     )
+    oracle_applications = loans[
+        ["loan_id", "member_id", "cooperative_id", "application_date", "status"]
+    ].copy()
+    if decl is not None:
+        oracle_applications["true_monthly_income"] = decl.true_income
+        oracle_applications["true_household_expenses"] = decl.true_expenses
+        oracle_applications["declared"] = decl.declared
+        oracle_applications["overstates_income"] = decl.overstates_income
+        oracle_applications["understates_expenses"] = decl.understates_expenses
     tables = {
         "cooperatives": cooperatives,
         "members": members,
@@ -1129,4 +1182,9 @@ def _assemble(sim: _Simulator, rng: np.random.Generator, pii_key: bytes) -> Coop
         "store_purchases": purchases,
         "produce_sales": sales,
     }
-    return CoopSimulation(tables=tables, oracle_loans=oracle_loans, oracle_members=oracle_members)
+    return CoopSimulation(
+        tables=tables,
+        oracle_loans=oracle_loans,
+        oracle_members=oracle_members,
+        oracle_applications=oracle_applications,
+    )

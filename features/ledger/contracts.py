@@ -3,7 +3,9 @@
 From these declarations come the pandera schemas that guard what is written, the Parquet
 (pyarrow) schemas, the importer's parsing plan and the table reference in `docs/ledger.md`.
 Amounts are integer Rupiah, dates are calendar dates (held in pandas as `datetime64[ms]` at
-midnight), closed sets are the enums of `enums.py`.
+midnight), closed sets are the enums of `enums.py`, yes/no answers are booleans. An optional
+integer column is held as pandas' nullable `Int64`, a boolean one as nullable `boolean`, so
+an empty cell stays empty instead of becoming a number.
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ from features.ledger.enums import (
 from features.ledger.rates import EFFECTIVE_RATE_TOLERANCE
 
 ColumnKind = Literal[
-    "id", "text", "hash", "money", "amount0", "int", "rate", "date", "enum", "period"
+    "id", "text", "hash", "money", "amount0", "int", "rate", "date", "enum", "period", "bool"
 ]
+INTEGER_KINDS: frozenset[str] = frozenset({"money", "amount0", "int"})
 
 DATE_DTYPE: Literal["datetime64[ms]"] = "datetime64[ms]"
 PARTITION_KEY = "cooperative_id"
@@ -53,7 +56,8 @@ class Column:
     """One column of a ledger table.
 
     `kind` decides the dtype and the base rule: money is a positive integer Rupiah amount,
-    amount0 a non-negative one, rate a fraction, period a `YYYY-MM` month.
+    amount0 a non-negative one, rate a fraction, period a `YYYY-MM` month, bool a yes/no
+    answer (read from ya/tidak, true/false, 1/0, y/n).
     """
 
     name: str
@@ -210,6 +214,29 @@ TABLES: dict[str, Table] = {
                 ),
                 Column("product", "enum", "Loan product.", enum=LoanProduct),
                 Column("purpose", "enum", "Stated purpose.", enum=LoanPurpose),
+                Column(
+                    "declared_monthly_income",
+                    "money",
+                    "Monthly business income the member declared on the application form "
+                    "(penghasilan per bulan), in Rupiah; empty when the form did not ask.",
+                    required=False,
+                ),
+                Column(
+                    "declared_household_expenses",
+                    "amount0",
+                    "Monthly household expenses the member declared (pengeluaran rumah "
+                    "tangga), in Rupiah; may be given without the income, and the income "
+                    "without it.",
+                    required=False,
+                ),
+                Column(
+                    "income_verified",
+                    "bool",
+                    "Whether an officer verified the declared figures (true: checked, "
+                    "false: taken as declared); empty when not recorded. True with no "
+                    "declared figure is accepted as written: it is the officer's note.",
+                    required=False,
+                ),
             ),
         ),
         Table(
@@ -326,6 +353,14 @@ def range_text(col: Column) -> str:
     return f"[{low}, {high}]"
 
 
+BOOL_DTYPE: Literal["boolean"] = "boolean"
+
+
+def int_dtype(col: Column, nullable: bool = False) -> Literal["Int64", "int64"]:
+    """pandas dtype of an integer column: `Int64` when optional (or `nullable`), else `int64`."""
+    return "Int64" if nullable or not col.required else "int64"
+
+
 _PERIOD_REGEX = r"^\d{4}-(0[1-9]|1[0-2])$"
 _HASH_REGEX = r"^[0-9a-f]{64}$"
 
@@ -344,15 +379,15 @@ def _pandera_column(col: Column) -> pa.Column:
         dtype = "str"
         checks.append(pa.Check.str_matches(_HASH_REGEX, name=Rule.UNPARSEABLE.value))
     elif col.kind == "money":
-        dtype = "int64"
+        dtype = int_dtype(col)
         checks.append(pa.Check.gt(0, name=Rule.NOT_POSITIVE.value))
         checks.append(pa.Check.le(MAX_RUPIAH, name=Rule.OUT_OF_RANGE.value))
     elif col.kind == "amount0":
-        dtype = "int64"
+        dtype = int_dtype(col)
         checks.append(pa.Check.ge(0, name=Rule.NEGATIVE.value))
         checks.append(pa.Check.le(MAX_RUPIAH, name=Rule.OUT_OF_RANGE.value))
     elif col.kind in ("int", "rate"):
-        dtype = "int64" if col.kind == "int" else "float64"
+        dtype = int_dtype(col) if col.kind == "int" else "float64"
         if col.low is not None and col.high is not None:
             checks.append(pa.Check.in_range(col.low, col.high, name=Rule.OUT_OF_RANGE.value))
     elif col.kind == "date":
@@ -364,6 +399,8 @@ def _pandera_column(col: Column) -> pa.Column:
     elif col.kind == "period":
         dtype = "str"
         checks.append(pa.Check.str_matches(_PERIOD_REGEX, name=Rule.INVALID_PERIOD.value))
+    elif col.kind == "bool":
+        dtype = BOOL_DTYPE
     else:  # pragma: no cover - ColumnKind is closed
         raise ValueError(f"unknown column kind {col.kind!r}")
     return pa.Column(dtype, checks=checks, nullable=not col.required, coerce=False)
@@ -385,8 +422,10 @@ def pandera_schema(table: str) -> pa.DataFrameSchema:
 
 
 def _arrow_type(col: Column) -> pyarrow_types.DataType:
-    if col.kind in ("money", "amount0", "int"):
+    if col.kind in INTEGER_KINDS:
         return pyarrow_types.int64()
+    if col.kind == "bool":
+        return pyarrow_types.bool_()
     if col.kind == "rate":
         return pyarrow_types.float64()
     if col.kind == "date":
@@ -410,8 +449,10 @@ def empty_frame(table: str) -> pd.DataFrame:
     for c in spec.columns:
         if c.kind == "date":
             data[c.name] = pd.Series([], dtype=DATE_DTYPE)
-        elif c.kind in ("money", "amount0", "int"):
-            data[c.name] = pd.Series([], dtype="int64")
+        elif c.kind in INTEGER_KINDS:
+            data[c.name] = pd.Series([], dtype=int_dtype(c))
+        elif c.kind == "bool":
+            data[c.name] = pd.Series([], dtype=BOOL_DTYPE)
         elif c.kind == "rate":
             data[c.name] = pd.Series([], dtype="float64")
         else:
@@ -423,16 +464,23 @@ def conform(table: str, frame: pd.DataFrame, nullable: bool = False) -> pd.DataF
     """Order columns as the contract does and cast to its dtypes (no value is changed).
 
     `nullable` keeps integer columns as pandas `Int64` so rows still missing a value (the
-    importer's, before quarantine) can be held; the index is kept.
+    importer's, before quarantine) can be held; the index is kept. An optional column the
+    frame does not have (a ledger written before the column existed) comes back empty; a
+    required one missing is a KeyError.
     """
     spec = TABLES[table]
     out = pd.DataFrame(index=frame.index)
     for c in spec.columns:
-        s = frame[c.name]
+        if c.name not in frame.columns and not c.required:
+            s = pd.Series(None, index=frame.index, dtype=object)
+        else:
+            s = frame[c.name]
         if c.kind == "date":
             out[c.name] = pd.to_datetime(s).astype(DATE_DTYPE)
-        elif c.kind in ("money", "amount0", "int"):
-            out[c.name] = s.astype("Int64") if nullable else s.astype("int64")
+        elif c.kind in INTEGER_KINDS:
+            out[c.name] = s.astype(int_dtype(c, nullable))
+        elif c.kind == "bool":
+            out[c.name] = s.astype(BOOL_DTYPE)
         elif c.kind == "rate":
             out[c.name] = pd.to_numeric(s).astype("float64")
         else:

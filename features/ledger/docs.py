@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from features.ledger.contracts import MAX_RUPIAH, TABLES, Column, Rule
 from features.ledger.headers import COLUMN_ALIASES, COMMON_ALIASES, TABLE_ALIASES
+from features.ledger.parsing import BOOL_WORDS
 from features.ledger.rules import MESSAGES
 
 _TYPES = {
@@ -21,9 +22,17 @@ _TYPES = {
     "date": "date",
     "enum": "closed set",
     "period": "month YYYY-MM",
+    "bool": "yes/no",
 }
 
 _MAX_RUPIAH_TEXT = f"Rp {MAX_RUPIAH:,}".replace(",", ".")
+_BOOL_RULE = (
+    "yes: "
+    + ", ".join(f"`{w}`" for w, yes in BOOL_WORDS.items() if yes)
+    + "; no: "
+    + ", ".join(f"`{w}`" for w, yes in BOOL_WORDS.items() if not yes)
+    + " (any case; Excel TRUE/FALSE)"
+)
 
 
 def _rule(col: Column) -> str:
@@ -34,6 +43,8 @@ def _rule(col: Column) -> str:
         parts.append(f">= 0, at most {_MAX_RUPIAH_TEXT}")
     elif col.low is not None and col.high is not None:
         parts.append(f"{col.low:g} to {col.high:g}")
+    elif col.kind == "bool":
+        parts.append(_BOOL_RULE)
     if col.enum is not None:
         parts.append("one of " + ", ".join(f"`{v}`" for v in col.enum.values()))
     if col.pattern:

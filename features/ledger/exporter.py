@@ -1,8 +1,9 @@
 """`amanah export`: the ledger back to CSV files or one XLSX workbook, in contract form.
 
 Rates are written as exact percentages ("1.25%") so that no reader can mistake a fraction
-for a percent; dates as ISO dates; amounts as plain integers. Importing the export gives the
-identical ledger.
+for a percent; dates as ISO dates; amounts as plain integers; yes/no answers as `True` /
+`False` (XLSX: boolean cells); an empty optional cell stays empty. Importing the export
+gives the identical ledger.
 """
 
 from __future__ import annotations

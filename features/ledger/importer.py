@@ -37,6 +37,7 @@ from features.ledger.parsing import (
     ParseError,
     clean_text,
     is_blank,
+    parse_bool,
     parse_date,
     parse_rate,
     parse_rupiah,
@@ -149,6 +150,8 @@ def _cell_parser(col: Column) -> Callable[[object], object]:
         return lambda v: pd.Timestamp(parse_date(v))
     if col.kind == "period":
         return _parse_period
+    if col.kind == "bool":
+        return parse_bool
     if col.kind == "hash":
 
         def parse_hash(v: object) -> str:

@@ -3,9 +3,9 @@
 Exports arrive as CSV (every cell a string) or as XLSX read by openpyxl (cells may be
 ``str``, ``int``, ``float``, ``datetime.datetime``, ``datetime.date`` or ``None``).
 Indonesian conventions differ from the English defaults most libraries assume: ``.``
-groups thousands, ``,`` marks decimals, dates are day-first and month names are in
-Bahasa Indonesia. These functions are pure and work on one value at a time so that
-callers can report every bad cell with its row and column. Writing values the Indonesian
+groups thousands, ``,`` marks decimals, dates are day-first, month names are in Bahasa
+Indonesia and a yes is "ya". These functions are pure and work on one value at a time so
+that callers can report every bad cell with its row and column. Writing values the Indonesian
 way (Rupiah, dates, month names) is :mod:`features.wording`'s job.
 """
 
@@ -18,11 +18,14 @@ import re
 from decimal import Decimal
 from typing import Literal
 
+import numpy as np
+
 __all__ = [
     "ParseError",
     "ParseRule",
     "clean_text",
     "is_blank",
+    "parse_bool",
     "parse_date",
     "parse_rate",
     "parse_rupiah",
@@ -453,3 +456,53 @@ def parse_date(value: object) -> dt.date:
     if isinstance(value, str):
         return _parse_date_text(value)
     raise _date_unparseable(value)
+
+
+# ----------------------------------------------------------------------------- yes / no
+
+# Words for yes and no in Indonesian and English exports, compared in lower case. "t" and
+# "f" are left out on purpose: in an Indonesian sheet "T" may mean "tidak" (no), in an
+# English one "true", so such a cell is quarantined rather than guessed; so is "-", which
+# may mean "no" or "not filled in".
+BOOL_WORDS: dict[str, bool] = {
+    **dict.fromkeys(
+        ("ya", "y", "iya", "yes", "true", "1", "sudah", "benar", "terverifikasi",
+         "diverifikasi", "sudah diverifikasi", "verified", "v", "\u2713", "\u2714"),
+        True,
+    ),
+    **dict.fromkeys(
+        ("tidak", "tdk", "n", "no", "false", "0", "belum", "bukan", "salah",
+         "tidak terverifikasi", "belum diverifikasi", "belum terverifikasi",
+         "tidak diverifikasi", "not verified", "unverified"),
+        False,
+    ),
+}  # fmt: skip
+
+_BOOL_EXAMPLES_ID = 'Isi dengan "ya" atau "tidak" (juga diterima: true/false, 1/0, y/n).'
+_BOOL_EXAMPLES_EN = 'Write "ya" or "tidak" (also accepted: true/false, 1/0, y/n).'
+
+
+def _bool_unparseable(value: object) -> ParseError:
+    q = _quote(value)
+    return ParseError(
+        "unparseable",
+        f"Nilai {q} bukan jawaban ya/tidak. {_BOOL_EXAMPLES_ID}",
+        f"{q} is not a yes/no answer. {_BOOL_EXAMPLES_EN}",
+    )
+
+
+def parse_bool(value: object) -> bool:
+    """A yes/no cell: "ya"/"tidak", "true"/"false", 1/0, "y"/"n" (see `BOOL_WORDS`), in any
+    case; Excel's TRUE/FALSE cells and the numbers 1 and 0 too. Anything else, blank
+    included, raises ParseError(rule="unparseable")."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | float | Decimal | np.number) and not is_blank(value):
+        if value in (0, 1):
+            return bool(value)
+        raise _bool_unparseable(value)
+    if isinstance(value, str):
+        found = BOOL_WORDS.get(_normalise_text(value).lower().rstrip("."))
+        if found is not None:
+            return found
+    raise _bool_unparseable(value)

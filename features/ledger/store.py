@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from features.ledger.contracts import (
     DATE_DTYPE,
+    INTEGER_KINDS,
     PARTITION_KEY,
     TABLE_ORDER,
     TABLES,
@@ -39,6 +40,9 @@ QUARANTINE_DIR = "quarantine"
 
 
 _TEXT = ("id", "text", "hash", "enum", "period")
+# optional integer and yes/no columns read as pandas' nullable dtypes, so an empty cell stays
+# empty (Arrow would give floats with NaN, or objects)
+_NULLABLE_TYPES = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
 
 
 class LedgerNotFoundError(FileNotFoundError):
@@ -110,7 +114,8 @@ def _read_file(
     path: Path, table: str, columns: list[str] | None, categorical: bool = False
 ) -> pd.DataFrame:
     """One partition file as pandas. `categorical` keeps text columns dictionary-encoded
-    (pandas categories): half the read time, and ids become small integer codes."""
+    (pandas categories): half the read time, and ids become small integer codes. A file
+    written before an optional column existed reads with that column empty."""
     if categorical:
         wanted = columns or TABLES[table].column_names
         text = [c.name for c in TABLES[table].columns if c.name in wanted and c.kind in _TEXT]
@@ -119,8 +124,13 @@ def _read_file(
         arrow = pq.read_table(path, columns=columns, schema=arrow_schema(table))
     frame: pd.DataFrame = arrow.to_pandas(date_as_object=False)
     for c in TABLES[table].columns:
-        if c.kind == "date" and c.name in frame.columns:
+        if c.name not in frame.columns:
+            continue
+        if c.kind == "date":
             frame[c.name] = frame[c.name].astype(DATE_DTYPE)
+        elif c.kind == "bool" or (c.kind in INTEGER_KINDS and not c.required):
+            values = arrow.column(c.name).to_pandas(types_mapper=_NULLABLE_TYPES.get)
+            frame[c.name] = values.set_axis(frame.index)
     return frame
 
 
