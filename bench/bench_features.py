@@ -46,6 +46,7 @@ MEMBERS = 2000
 SIZES = {"1M": 3, "10M": 27, "50M": 132}  # cooperatives
 WINDOWS = (91, 183, 365)
 KINDS = ("savings", "purchases", "sales", "repayments")
+PARTS = ("local", "dask", "subset")
 
 
 def peak_mib() -> float:
@@ -277,12 +278,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="1M,10M,50M")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--naive-sample", type=int, default=300)
-    parser.add_argument("--parts", default="local,dask,subset")
+    parser.add_argument("--parts", default=",".join(PARTS))
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child[0], args.child[1], args.naive_sample)
         return
+    unknown = sorted(set(args.parts.split(",")) - set(PARTS))
+    if unknown:
+        parser.error(f"--parts takes {', '.join(PARTS)}; got {', '.join(unknown)}")
     out = ROOT / "bench" / "results" / "features.json"
     # parts not rerun keep their last figures
     results: dict[str, dict[str, Any]] = json.loads(out.read_text()) if out.is_file() else {}
@@ -304,39 +308,48 @@ def main() -> None:
                 for part, rs in runs.items()
             }
         )
-    print_table(results)
-    out = ROOT / "bench" / "results" / "features.json"
+    # the figures are kept before they are printed: a printing error loses no measurement
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print_table(results)
 
 
 def print_table(results: dict[str, dict[str, Any]]) -> None:
-    print(
-        f"Whole catalog ({len(feature_names())} features + 3 labels, training table and"
-        " current profiles):\n"
-    )
-    print(
-        "| size | ledger rows | local s | local rows/s | local peak MiB | dask s | dask rows/s | dask worker peak MiB |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for size, r in results.items():
-        lo, da = r["local"], r["dask"]
+    """The whole-catalog and shared-subset tables of whichever parts each size holds (any
+    `--parts` combination, and results kept from earlier runs); a part a size lacks is "-"."""
+    catalog = {size: r for size, r in results.items() if "local" in r or "dask" in r}
+    if catalog:
         print(
-            f"| {size} | {lo['rows']:,.0f} | {lo['seconds']:.1f} | {lo['rows'] / lo['seconds']:,.0f} | "
-            f"{lo['peak_mib']:,.0f} | {da['seconds']:.1f} | {da['rows'] / da['seconds']:,.0f} | {da['peak_mib']:,.0f} |"
+            f"Whole catalog ({len(feature_names())} features + 3 labels, training table and"
+            " current profiles):\n"
         )
-    print("\nShared subset (24 windowed sums and counts per application), same events:\n")
-    print(
-        "| size | events | applications | Amanah s | DuckDB s | pandas per-application s (est.) | Amanah / DuckDB speed | Amanah / pandas speed |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for size, r in results.items():
-        s = r["subset"]
+        print(
+            "| size | ledger rows | local s | local rows/s | local peak MiB | dask s | dask rows/s | dask worker peak MiB |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for size, r in catalog.items():
+        cells = [size, f"{(r.get('local') or r['dask'])['rows']:,.0f}"]
+        for part in ("local", "dask"):
+            p = r.get(part)
+            cells += (
+                [f"{p['seconds']:.1f}", f"{p['rows'] / p['seconds']:,.0f}", f"{p['peak_mib']:,.0f}"]
+                if p
+                else ["-", "-", "-"]
+            )
+        print("| " + " | ".join(cells) + " |")
+    subset = {size: r["subset"] for size, r in results.items() if "subset" in r}
+    if subset:
+        print("\nShared subset (24 windowed sums and counts per application), same events:\n")
+        print(
+            "| size | events | applications | Amanah s | DuckDB s | pandas per-application s (est.) | Amanah / DuckDB speed | Amanah / pandas speed |"
+        )
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for size, s in subset.items():
         print(
             f"| {size} | {s['events']:,.0f} | {s['applications']:,.0f} | {s['amanah_s']:.2f} | {s['duckdb_s']:.2f} | "
             f"{s['naive_s_estimated']:,.0f} | {s['duckdb_s'] / s['amanah_s']:.2f}x | {s['naive_s_estimated'] / s['amanah_s']:,.0f}x |"
         )
-    if "1M" in results and "50M" in results:
+    if "local" in results.get("1M", {}) and "local" in results.get("50M", {}):
         a, b = results["1M"]["local"], results["50M"]["local"]
         print(
             f"\nPeak memory, local engine, 50M vs 1M ledger rows: {a['peak_mib']:,.0f} -> {b['peak_mib']:,.0f} MiB"

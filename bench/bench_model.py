@@ -40,11 +40,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from features.generator.oracle_comparison import (  # noqa: E402
-    compare_with_oracle,
-    share_of_oracle,
-    true_pd,
-)
+from features.generator.oracle_comparison import compare_with_oracle, true_pd  # noqa: E402
 from features.generator.run import DEMO_CONFIG, GeneratorConfig, generate_ledger  # noqa: E402
 from features.ledger.store import Ledger  # noqa: E402
 from features.pipeline import build_features, read_training  # noqa: E402
@@ -77,37 +73,31 @@ def demo_features() -> Path:
 
 
 def run_demo(max_rounds: int) -> dict[str, Any]:
-    from models.registry import log_training
+    """The demo's workflow (`models.workflow.train_and_register`, as `amanah demo` runs it),
+    logged to a bench store without registering and without the held-out city (that is
+    `bench_held_out.py`)."""
+    from models.workflow import train_and_register
 
-    ledger, features = ledger_and_features(DEMO_CONFIG)
-    frame = read_training(features)
-    began = time.perf_counter()
-    result = train_model(frame, catalog_spec(), AMANAH_TARGET, AMANAH_TIME, max_rounds=max_rounds)
-    seconds = time.perf_counter() - began
-    test = result.test
-    versus = compare_with_oracle(
-        ledger, test["loan_id"], test[AMANAH_TARGET].to_numpy(), result.report["auc"]
-    )
-    assert versus is not None, "the demo ledger has an oracle"
-    result.report["oracle"] = versus
-    oracle_auc, share = versus["oracle_test_auc"], versus["auc_share_of_oracle"]
+    _, features = ledger_and_features(DEMO_CONFIG)
     store = DATA / "mlflow"
-    uri = f"sqlite:///{store / 'mlflow.db'}"
-    store.mkdir(parents=True, exist_ok=True)
-    logged = log_training(result, source="bench", uri=uri, register=False, extra_metrics=versus)
-    model_dir = DATA / "demo-model"
-    result.model.save(model_dir)
+    trained = train_and_register(
+        features, uri=f"sqlite:///{store / 'mlflow.db'}", register=False, held_out=False,
+        compare=compare_with_oracle, max_rounds=max_rounds,
+    )  # fmt: skip
+    result, versus = trained.result, trained.oracle
+    assert versus is not None, "the demo ledger has an oracle"
+    result.model.save(DATA / "demo-model")
     return {
-        "train_seconds": seconds,
+        "train_seconds": trained.seconds["train"],
         "labelled_applications": sum(result.report["rows"][p] for p in ("train", "valid", "test")),
         "test_auc": result.report["auc"],
         "woe_baseline_auc": result.report["auc_woe_baseline"],
-        "oracle_auc": oracle_auc,
-        "auc_share_of_oracle": share,
+        "oracle_auc": versus["oracle_test_auc"],
+        "auc_share_of_oracle": versus["auc_share_of_oracle"],
         "calibration_error": result.report["calibration_error"],
         "grades_monotone": result.report["grades_monotone"],
         "four_fifths": {k: v["four_fifths"]["ratio"] for k, v in result.report["fairness"].items()},
-        "mlflow_run": logged["run_id"],
+        "mlflow_run": trained.run_id,
     }
 
 
@@ -121,15 +111,19 @@ def run_seed(arg: str) -> dict[str, Any]:
     the test loans, which uses every loan, not only the defaults)."""
     from scipy.stats import spearmanr
 
+    from models.workflow import train_and_register
+
     members, seed = (int(x) for x in arg.split(":"))
     ledger, features = ledger_and_features(
         replace(DEMO_CONFIG, members_per_coop=members, seed=seed)
     )
-    result = train_model(read_training(features), catalog_spec(), AMANAH_TARGET, AMANAH_TIME)
+    trained = train_and_register(features, log=False, register=False, held_out=False,
+                                 compare=compare_with_oracle)  # fmt: skip
+    result, versus = trained.result, trained.oracle
+    assert versus is not None, "a generated ledger has an oracle"
     test = result.test
     truth = true_pd(ledger, test["loan_id"])
-    assert truth is not None, "a generated ledger has an oracle"
-    versus = share_of_oracle(test[AMANAH_TARGET].to_numpy(), truth, result.report["auc"])
+    assert truth is not None
     rho = spearmanr(result.model.predict(test)["pd"].to_numpy(), truth).statistic
     return {
         "members_per_coop": members,
@@ -241,12 +235,12 @@ def run_score() -> dict[str, Any]:
             str(path), python_model=str(PYFUNC_ENTRY), artifacts={"model": str(DATA / "demo-model")}
         )
         pyfunc = mlflow.pyfunc.load_model(str(path))
-        public = _public_input(rows)
+        public = _public_input(rows, model.categories)
         pyfunc.predict(public.head(100))  # warm, as Amanah's path is below
         began = time.perf_counter()
         pyfunc.predict(public)
         out["batch_pyfunc_rows_s"] = len(public) / (time.perf_counter() - began)
-        public_singles = [_public_input(one) for one in singles]
+        public_singles = [_public_input(one, model.categories) for one in singles]
         began = time.perf_counter()
         for one in public_singles:
             pyfunc.predict(one)

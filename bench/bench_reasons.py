@@ -47,7 +47,8 @@ from features.pipeline import read_training  # noqa: E402
 from models.artifact import AmanahModel  # noqa: E402
 from models.attribution import BaselineShapley  # noqa: E402
 from models.reasons import ReasonWriter, adverse_factors  # noqa: E402
-from models.training import AMANAH_TARGET, AMANAH_TIME, catalog_spec, train_model  # noqa: E402
+from models.training import AMANAH_TARGET, AMANAH_TIME  # noqa: E402
+from models.workflow import train_and_register  # noqa: E402
 
 DATA = Path("/tmp/amanah-bench-reasons")
 REPEAT = 5
@@ -80,8 +81,8 @@ def demo_model() -> tuple[AmanahModel, pd.DataFrame, Path]:
     saved = DATA / "demo-model"
     test_path = DATA / "demo-test.parquet"
     if not (saved / "model.json").is_file():
-        frame = read_training(features)
-        result = train_model(frame, catalog_spec(), AMANAH_TARGET, AMANAH_TIME)
+        # the demo's workflow without MLflow; the oracle is read here, by the benchmark
+        result = train_and_register(features, log=False, register=False, held_out=False).result
         result.model.save(saved)
         result.test.to_parquet(test_path, index=False)
     return AmanahModel.load(saved), pd.read_parquet(test_path), ledger

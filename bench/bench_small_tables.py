@@ -25,7 +25,8 @@ gives: text columns as text, gaps as missing. On each of `--splits` stratified 7
 and scored by test AUC on the 30%:
 
 1. Amanah, as an analyst runs `amanah train --table` (no --exclude):
-   `table_spec(train, target, None)` and `train_model(train, spec, target, None, seed=split)`,
+   `models.workflow.train_on_table(train, target, None, seed=split)` (`table_spec`, then
+   `train_model`),
    the PD from `result.model.predict(test, reasons=False)`; the columns `table_spec` keeps out
    are recorded. For context only, not a peer: the WoE scorecard that `train_model` fits as
    its baseline, scored on the same 30%.
@@ -74,7 +75,7 @@ import pandas.api.types as ptypes
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from models.training import table_spec, train_model  # noqa: E402
+from models.workflow import train_on_table  # noqa: E402
 
 TEST_SIZE = 0.3
 METHODS = ("amanah", "scorecard", "scorecard_iv", "lgbm")
@@ -180,13 +181,12 @@ def fit_amanah(
 ) -> tuple[np.ndarray, float, dict[str, Any]]:
     """Amanah as `amanah train --table` runs it; the test PD, fit seconds, and context."""
     began = time.perf_counter()
-    spec = table_spec(train, target, None)
-    result = train_model(train, spec, target, None, seed=seed)
+    result = train_on_table(train, target, None, seed=seed).result
     seconds = time.perf_counter() - began
     pd_ = result.model.predict(test, reasons=False)["pd"].to_numpy(dtype=float)
     extra: dict[str, Any] = {
         "best_params": result.model.metadata.get("best_params"),
-        "kept_out": dict(getattr(spec, "dropped", {})),
+        "kept_out": dict(result.model.metadata.get("columns_dropped", {})),
     }
     baseline = getattr(result, "baseline", None)
     if baseline is not None:

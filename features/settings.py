@@ -22,7 +22,8 @@ class Settings(BaseSettings):
 
     mlflow_tracking_uri: str | None = Field(
         default=None,
-        description="MLflow tracking URI; default: the embedded SQLite store under mlflow/.",
+        description="MLflow tracking URI; default: the embedded SQLite store in the Amanah "
+        "project's mlflow/ folder, whatever the current folder (models.registry.tracking_uri).",
     )
 
     @field_validator("pii_key")

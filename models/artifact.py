@@ -51,11 +51,12 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-FORMAT_VERSION = 3  # 2: the catalog and the reference applicant travel with the model
+FORMAT_VERSION = 4  # 2: the catalog and the reference applicant travel with the model
 # 3: the risk model is a booster or a WoE scorecard (`family`); the model's experience
+# 4: the policy's cut-offs come from its lending economics (`models.economics`)
 FAMILIES = ("lightgbm", "woe_scorecard")
-# a table without the loan terms is decided by grade alone; without a history length
-# nobody is treated as a thin file
+# a table without the loan terms is judged on the policy's reference loan; without a
+# history length nobody is treated as a thin file
 _ABSENT = {c: np.inf if c == "months_of_history" else np.nan for c in TERM_COLUMNS}
 
 
@@ -181,7 +182,7 @@ class AmanahModel:
             "score": np.round(self.scale.score(pd_)).astype(int),
             "grade": grade,
             **self.policy.decide_arrays(
-                grade, **terms, langs=languages(lang), outside_experience=labels
+                grade, pd_, terms, langs=languages(lang), outside_experience=labels
             ),
         }
         if outside is not None:

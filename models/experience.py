@@ -24,6 +24,14 @@ flat trees understate the risk, so it is. Without this, 63% of the demo's applic
 tomorrow were "outside", nearly all for membership and history lengths that grow with the
 calendar in young cooperatives.
 
+The cooperative's own conditions (catalog risk factor ``local_conditions``: its arrears
+rate, the same number for every member who applies that month) are not judged per
+applicant. A cooperative whose arrears pass anything in training is a portfolio alarm for
+the analyst's drift monitoring, not a reason to send each of its members to the officer;
+on the demo that one feature referred every applicant of five coastal cooperatives in the
+test period (7% of all applications), members who already carry the highest arrears
+penalty the model learnt.
+
 A missing value is never outside: LightGBM learns a branch for missing values, and the
 catalog's missing texts explain them. Minimum and maximum ignore missing values.
 
@@ -106,15 +114,21 @@ def _compile(e: Experience) -> _Compiled:
     high: list[float] = []
     monotone = e.monotone or (0,) * len(e.features)
     for name, lo, hi, m in zip(e.features, e.low, e.high, monotone, strict=True):
-        categorical = name in e.categorical
-        low.append(-math.inf if categorical else math.nan if lo is None else lo)
-        high.append(math.inf if categorical else math.nan if hi is None else hi)
+        free = name in e.categorical or name in e.unchecked
+        low.append(-math.inf if free else math.nan if lo is None else lo)
+        high.append(math.inf if free else math.nan if hi is None else hi)
         if lo is not None and m == 1:  # below the range of a risk-raising feature: safe side
             low[-1] = -math.inf
         if hi is not None and m == -1:  # above the range of a risk-lowering one
             high[-1] = math.inf
-    never = [f not in e.categorical and lo is None for f, lo in zip(e.features, e.low, strict=True)]
-    constant = [lo is not None and lo == hi for lo, hi in zip(e.low, e.high, strict=True)]
+    never = [
+        f not in e.categorical and f not in e.unchecked and lo is None
+        for f, lo in zip(e.features, e.low, strict=True)
+    ]
+    constant = [
+        f not in e.unchecked and lo is not None and lo == hi
+        for f, lo, hi in zip(e.features, e.low, e.high, strict=True)
+    ]
     return _Compiled(
         low,
         high,
@@ -140,6 +154,8 @@ class Experience:
     high: tuple[float | None, ...]
     # the monotone direction per feature (+1 raises risk, -1 lowers it); () for none known
     monotone: tuple[int, ...] = ()
+    # features never judged outside: the cooperative's own conditions (module docstring)
+    unchecked: tuple[str, ...] = ()
 
     _c: _Compiled = field(init=False, repr=False, compare=False)
 
@@ -157,6 +173,9 @@ class Experience:
         unknown = sorted(set(self.categorical) - set(self.features))
         if unknown:
             raise ValueError(f"Experience: categorical features not among features: {unknown}")
+        unknown = sorted(set(self.unchecked) - set(self.features))
+        if unknown:
+            raise ValueError(f"Experience: unchecked features not among features: {unknown}")
         for name, lo, hi in zip(self.features, self.low, self.high, strict=True):
             if name in self.categorical and (lo is not None or hi is not None):
                 raise ValueError(f"Experience: categorical {name!r} has no numeric range")
@@ -166,10 +185,17 @@ class Experience:
 
     # ------------------------------------------------------------------ fitting
     @classmethod
-    def fit(cls, inputs: ModelInput, X: npt.ArrayLike, monotone: Sequence[int] = ()) -> Experience:
+    def fit(
+        cls,
+        inputs: ModelInput,
+        X: npt.ArrayLike,
+        monotone: Sequence[int] = (),
+        unchecked: Sequence[str] = (),
+    ) -> Experience:
         """The experience of the training rows' model inputs ``X`` (`inputs.matrix` of the
         rows the booster was trained on; at least one row), with the model's monotone
-        directions (feature order) where it has them."""
+        directions (feature order) where it has them, and the features never judged
+        outside (``unchecked``; those of them the model does not use are ignored)."""
         X = np.asarray(X, dtype=float)
         if X.ndim != 2 or X.shape[1] != len(inputs.features) or len(X) == 0:
             raise ValueError(
@@ -190,6 +216,7 @@ class Experience:
             tuple(low),
             tuple(high),
             tuple(int(m) for m in monotone),
+            tuple(f for f in inputs.features if f in set(unchecked)),
         )
 
     # ------------------------------------------------------------------ checking
@@ -284,16 +311,17 @@ class Experience:
             "low": list(self.low),
             "high": list(self.high),
             "monotone": list(self.monotone),
+            "unchecked": list(self.unchecked),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Experience:
         """Rebuild from `to_dict` output; exactly its keys are required."""
         keys = {"features", "categorical", "low", "high"}
-        if not keys <= set(data) <= keys | {"monotone"}:
+        if not keys <= set(data) <= keys | {"monotone", "unchecked"}:
             raise ValueError(
                 f"Experience.from_dict needs exactly the keys {sorted(keys)} (and optionally "
-                f"monotone); got {sorted(data)}"
+                f"monotone and unchecked); got {sorted(data)}"
             )
         return cls(
             features=tuple(str(f) for f in data["features"]),
@@ -301,6 +329,7 @@ class Experience:
             low=tuple(_bound(v) for v in data["low"]),
             high=tuple(_bound(v) for v in data["high"]),
             monotone=tuple(int(m) for m in data.get("monotone", ())),
+            unchecked=tuple(str(f) for f in data.get("unchecked", ())),
         )
 
 

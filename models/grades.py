@@ -44,6 +44,88 @@ _N_BOUNDS = len(GRADES) - 1
 _RANK_TOL = 1e-9
 
 
+# cut positions the monotone fit considers, and the least share of the sample in a
+# populated grade (a grade of a handful of loans would order by noise)
+_GRID = 64
+_MIN_SHARE = 0.02
+
+
+def _monotone_bounds(
+    pd_: npt.NDArray[np.float64], y: npt.NDArray[np.float64], q: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Upper PD bounds of grades A..D (see `GradeBands.fit`): dynamic programming over cut
+    positions, the state being the last populated grade's (start, end) cut."""
+    order = np.argsort(pd_, kind="stable")
+    p, labels = pd_[order], y[order]
+    n = len(p)
+    # positions between distinct PDs (0 and n included), thinned to a grid
+    ends = np.unique(np.r_[0, np.searchsorted(p, np.unique(p), side="right")])
+    wanted = np.linspace(0, n, _GRID)
+    pick = np.unique(np.clip(np.searchsorted(ends, wanted), 0, len(ends) - 1))
+    cuts = ends[pick]
+    g = len(cuts)
+    cum = np.r_[0.0, np.cumsum(labels)]
+    size = cuts[None, :] - cuts[:, None]  # rows of the band [cuts[i], cuts[j])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = (cum[cuts][None, :] - cum[cuts][:, None]) / size
+    allowed = size >= max(1, math.ceil(_MIN_SHARE * n))
+    inf = np.inf
+    # cost[i, j]: best cost so far with the last populated grade on [cuts[i], cuts[j]);
+    # i == j == 0 is the start (no grade populated yet)
+    cost = np.full((g, g), inf)
+    cost[0, 0] = 0.0
+    back: list[npt.NDArray[np.int64]] = []
+    targets = [*q.tolist(), None]  # the last step closes grade E at n
+    for target in targets:
+        new = np.full((g, g), inf)
+        came = np.full((g, g, 2), -1, dtype=np.int64)
+        share = cuts / n
+        # an empty grade: the cut stays where it is
+        stay = cost + (0.0 if target is None else (share[None, :] - target) ** 2)
+        if target is None:
+            stay[:, :] = inf
+            stay[:, g - 1] = cost[:, g - 1]
+        keep = stay < new
+        new[keep] = stay[keep]
+        idx = np.nonzero(keep)
+        came[idx[0], idx[1]] = np.stack(idx, axis=1)
+        # a populated grade [cuts[j], cuts[k]) after the state (i, j)
+        for j in range(g):
+            column = cost[:, j]
+            live = np.isfinite(column)
+            if not live.any():
+                continue
+            prev_rate = np.where(np.arange(g) == j, -inf, rate[:, j])  # start: no grade yet
+            ks = np.flatnonzero(allowed[j])
+            if target is None:
+                ks = ks[ks == g - 1]
+            if len(ks) == 0:
+                continue
+            ok = live[:, None] & (prev_rate[:, None] < rate[j, ks][None, :])
+            masked = np.where(ok, column[:, None], inf)
+            best_i = masked.argmin(axis=0)
+            best = masked[best_i, np.arange(len(ks))]
+            if target is not None:
+                best = best + (share[ks] - target) ** 2
+            better = best < new[j, ks]
+            new[j, ks[better]] = best[better]
+            came[j, ks[better], 0] = best_i[better]
+            came[j, ks[better], 1] = j
+        back.append(came)
+        cost = new
+    # walk back from the cheapest final state
+    at = tuple(int(v) for v in np.unravel_index(np.argmin(cost), cost.shape))
+    chosen: list[int] = []
+    for came in reversed(back):
+        chosen.append(at[1])
+        at = (int(came[at][0]), int(came[at][1]))
+    positions = np.asarray(chosen[::-1][:_N_BOUNDS], dtype=np.int64)
+    positions = cuts[positions]
+    # the bound of a cut is the last PD below it (below every PD for a cut at 0)
+    below = np.nextafter(p[0], -np.inf) if p[0] > 0 else 0.0
+    return np.where(positions > 0, p[np.maximum(positions - 1, 0)], below).astype(np.float64)
+
+
 class NotFittedError(ValueError, AttributeError):
     """An estimator was used before `fit` (same bases as scikit-learn's)."""
 
@@ -85,20 +167,37 @@ class GradeBands:
             )
         return q
 
-    def fit(self, pd_: ArrayLike) -> GradeBands:
-        """Fit the bounds on a 1-D sample of PDs.
+    def fit(self, pd_: ArrayLike, y: ArrayLike | None = None) -> GradeBands:
+        """Fit the bounds on a 1-D sample of PDs, and with its 0/1 default labels ``y``
+        make the grades monotone by construction.
 
-        Each bound is the empirical quantile (inverted CDF): the smallest PD in the sample
-        such that at least that share of the sample is at or below it, so the bound is a PD
-        that occurs in the sample. Where bounds tie (many equal PDs), each later bound is
-        nudged up to the next representable float, keeping them strictly increasing.
+        Without ``y``, each bound is the empirical quantile (inverted CDF): the smallest PD
+        in the sample such that at least that share of the sample is at or below it.
+
+        With ``y``, the bounds are the cuts of the sorted sample (between distinct PDs, on
+        a grid of about `_GRID` positions) whose shares come closest to the quantiles (least
+        squares) among all cuts under which the observed default rate rises strictly from
+        one populated grade to the next, each holding at least `_MIN_SHARE` of the sample.
+        Such cuts always exist (one grade holding everything), so on the sample it was
+        fitted on `is_monotone` holds by construction, not by luck of the quantiles; a
+        grade may then be empty rather than out of order.
+
+        Where bounds tie, each later bound is nudged up to the next representable float,
+        keeping them strictly increasing.
         """
         q = self._check_quantiles()
-        p = np.sort(_check_pd(pd_))
+        p = _check_pd(pd_)
         if len(p) == 0:
             raise ValueError("GradeBands.fit needs at least one PD.")
-        rank = np.ceil(q * len(p) * (1 - _RANK_TOL)).astype(np.int64)
-        upper = p[np.clip(rank, 1, len(p)) - 1].copy()
+        if y is None:
+            p = np.sort(p)
+            rank = np.ceil(q * len(p) * (1 - _RANK_TOL)).astype(np.int64)
+            upper = p[np.clip(rank, 1, len(p)) - 1].copy()
+        else:
+            labels = np.asarray(y, dtype=np.float64)
+            if labels.shape != p.shape or not np.isin(labels, (0.0, 1.0)).all():
+                raise ValueError("y must hold one 0/1 default label per PD.")
+            upper = _monotone_bounds(p, labels, q)
         for i in range(1, _N_BOUNDS):
             if upper[i] <= upper[i - 1]:
                 upper[i] = np.nextafter(upper[i - 1], np.inf)

@@ -1,6 +1,7 @@
 """The report's plots (PNG): ROC of the model and the WoE baseline, calibration, score
 distribution and observed default rate by grade, all on the test period; and the figures
-of the validation report (`models/report.py`), SHAP plots drawn by the shap library."""
+of the validation report (`models/report.py`): SHAP plots drawn by the shap library, and the
+strategy curve of the policy's lending economics with the policy's own position marked."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 from numpy.typing import ArrayLike
 
+from features.wording import format_percent
 from models.metrics import calibration_table
 
 if TYPE_CHECKING:
@@ -252,4 +255,82 @@ def shap_dependence_figure(explanation: Any, feature: str) -> Figure:
         warnings.simplefilter("ignore", RuntimeWarning)
         shap.plots.scatter(explanation[:, feature], color=explanation, ax=ax, show=False)
     ax.set_title(f"SHAP dependence: {feature}")
+    return fig
+
+
+def _finite(value: Any) -> bool:
+    return (
+        isinstance(value, int | float) and not isinstance(value, bool) and bool(np.isfinite(value))
+    )
+
+
+def strategy_curve_figure(curve: pd.DataFrame, policy: Mapping[str, Any] | None = None) -> Figure:
+    """The strategy curve (`models.economics.strategy_curve`: approving the safest share of
+    applications) in two panels against the approval rate: the default rate among the
+    approved, and the expected and realised return per Rupiah lent. ``policy``
+    (`models.economics.policy_position`) is marked where it sits in each panel."""
+    x = curve["approval_rate"].to_numpy(dtype=float)
+    fig, (risk, money) = plt.subplots(1, 2, figsize=(10, 4))
+    risk.plot(
+        x,
+        curve["default_rate"].to_numpy(dtype=float),
+        marker="o",
+        ms=3,
+        color="tab:red",
+        label="approving the safest first",
+    )
+    money.plot(
+        x,
+        curve["expected_return_per_rupiah"].to_numpy(dtype=float),
+        marker="o",
+        ms=3,
+        color="tab:blue",
+        label="expected (from PD)",
+    )
+    money.plot(
+        x,
+        curve["realised_return_per_rupiah"].to_numpy(dtype=float),
+        ls="--",
+        color="tab:blue",
+        alpha=0.6,
+        label="realised (observed outcome)",
+    )
+    money.axhline(0.0, color="grey", lw=0.8, ls=":")
+    if policy is not None and _finite(policy.get("approval_rate")):
+        at = float(policy["approval_rate"])
+        for ax, key in ((risk, "default_rate"), (money, "expected_return_per_rupiah")):
+            ax.axvline(at, color="black", lw=0.8, ls=":")
+            if _finite(policy.get(key)):
+                ax.plot(
+                    [at],
+                    [float(policy[key])],
+                    marker="*",
+                    ms=14,
+                    color="black",
+                    ls="none",
+                    label=f"policy ({format_percent(at, 'en', 1)} approved)",
+                )
+        if _finite(policy.get("realised_return_per_rupiah")):
+            money.plot(
+                [at],
+                [float(policy["realised_return_per_rupiah"])],
+                marker="*",
+                ms=12,
+                mfc="none",
+                color="black",
+                ls="none",
+                label="policy, realised",
+            )
+    risk.set(
+        xlabel="approval rate", ylabel="default rate among approved", title="Risk of the approved"
+    )
+    money.set(
+        xlabel="approval rate", ylabel="return per Rupiah lent", title="Return of the approved"
+    )
+    for ax in (risk, money):
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set_xlim(0, 1.02)
+        ax.legend(loc="best", fontsize=8)
+    fig.suptitle("Strategy curve, test period")
     return fig

@@ -1,30 +1,66 @@
-"""The decision policy: grade cut-offs, affordability, maximum amount and thin-file handling.
+"""The decision policy: cut-offs from the cooperative's economics, affordability on the
+member's real income, the policy's own arrears rules, thin files and the maximum amount.
 
 Policy is not the model (DESIGN decision 6). The model gives a PD and a grade; this versioned
 policy, shipped with the model, turns them and the loan application into approve / refer /
 decline. Every rule that fires is reported with its code and its officer text in Bahasa
 Indonesia and English, so a decline always says which rule declined.
 
-Rules and their decisions:
+**Risk, from the economics** (`models.economics`): for the requested amount, tenor and flat
+rate, the PD at which the loan earns ``approve_min_return`` per Rupiah lent (it pays its
+way) and the PD at which it loses more than ``decline_below_return`` per Rupiah.
 
-* ``GRADE_APPROVE`` / ``GRADE_REFER`` / ``GRADE_DECLINE``: by the member's grade. A thin
-  file is never declined by grade: its decline grades are referred (``GRADE_REFER``).
+* ``RISK_APPROVE``: PD at or below the first -> approve.
+* ``RISK_REFER``: between the two -> refer; above the second for a thin file too.
+* ``RISK_DECLINE``: above the second (not a thin file) -> decline.
+* ``TERMS_UNECONOMIC``: no PD pays its way at these terms (the interest and fee do not
+  cover the cost of funds and the operating cost) -> refer; no risk rule fires.
+A score-only request (no loan terms) is judged on the economics' reference loan.
+
+**Income** (documented estimate, all Rupiah a month):
+
+* seen in the ledger: sales through the cooperative over 12 months ``L`` (and over the
+  last 3, ``L3``) and gerai spending ``S``; the ledger vouches for an income of
+  ``seen = max(L, S / spend_share_of_income)``;
+* declared by the member ``D`` (nullable) and whether an officer verified it. A
+  declaration speaks for recent months: it is scaled to the member's year by her own
+  sales pattern, ``D * L / L3`` (within ``[1/2, 2]``, `max_seasonal_adjustment`; not
+  where she sells nothing through the cooperative), so a fisher who applies in the west
+  monsoon is not judged on her worst months alone;
+* the estimate is ``max(L, D)`` when verified; ``max(L, min(unverified_income_weight * D,
+  income_gap_ratio * seen))`` when not; ``L`` without a declaration (old exports): the
+  ledger's 12-month sales are a floor under any declaration;
+* household expenses, when declared, count at least the gerai spending:
+  ``expenses = max(declared, S)``.
+
+**Affordability**: all instalments (requested + existing debt service) may take at most
+``max_debt_service_to_income`` of the income estimate and, with expenses declared, at most
+``max_share_of_disposable_income`` of what the household's own budget leaves (``D``, or the
+estimate without a declaration, less the expenses).
+
+* ``INCOME_GAP``: an unverified declaration above ``income_gap_ratio`` x seen, where the
+  gap decides the case (the loan fits on the declared income but not on the estimate)
+  -> refer for verification, with both amounts; the affordability rules stand aside.
+* ``AFFORDABILITY_REDUCE``: does not fit, but at least ``min_loan`` does -> approve the
+  recommended maximum instead (a counter-offer: ``approved_amount`` is that maximum, and
+  the risk and the expected return are judged on it); any referring rule still refers.
+* ``AFFORDABILITY_DECLINE``: not even ``min_loan`` fits -> decline.
+* ``NO_INCOME_DATA``: a loan is requested but there is no income estimate -> refer.
+
+**The policy's own rules**, independent of what the model learned:
+
+* ``ARREARS_NPL``: an instalment more than 90 days past due today (kolektibilitas 3-5)
+  -> decline. ``ARREARS_CURRENT``: 1-90 days (kolektibilitas 2) -> refer.
+* ``PAST_DEFAULT``: an earlier loan went more than 90 days past due -> refer.
 * ``OUTSIDE_EXPERIENCE``: a feature value lies outside what the model saw in training
-  (`models.experience`: beyond its range, an unseen category, a new value of a feature
-  constant in training) -> refer, naming the features; the model's answer there is an
-  extrapolation nobody checked. The caller passes, per row, each such feature by its
-  officer label per language, or by its name.
-* ``THIN_FILE``: fewer than ``thin_file_max_months`` months of history -> refer.
-* ``NO_INCOME_DATA``: a loan is requested but there is no estimated income (missing or
-  <= 0) -> refer; affordability is not assessed. Rows without loan terms skip it.
-* ``AFFORDABILITY_REDUCE``: requested instalment + existing debt service exceeds
-  ``max_debt_service_to_income`` x income, but an amount of at least ``min_loan`` fits ->
-  refer with the recommended maximum.
-* ``AFFORDABILITY_DECLINE``: as above, but not even ``min_loan`` fits -> decline.
+  (`models.experience`) -> refer, naming the features.
+* ``THIN_FILE``: fewer than ``thin_file_max_months`` months of history and more than
+  ``thin_file_max_amount`` requested (or no amount) -> refer. A thin file's recommended
+  maximum is at most ``thin_file_max_amount`` (a first loan starts small) and a thin file
+  is never declined by risk.
 
 The final decision is the most severe of the fired rules (decline > refer > approve): a
-decline by one rule stays a decline when another refers, and still lists the referring
-rule.
+decline by one rule stays a decline when another refers, and still lists the referring rule.
 
 Instalments follow the cooperatives' flat rate (DOMAIN.md): ``P / tenor + P * rate`` a month,
 rounded to the nearest Rupiah.
@@ -35,14 +71,23 @@ from __future__ import annotations
 import math
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from features.wording import LANGS, Lang, format_percent, format_rupiah
+from features.kolektibilitas import KOL_NAMES, NPL_FROM, kolektibilitas
+from features.wording import (
+    LANGS,
+    Lang,
+    format_int,
+    format_number,
+    format_percent,
+    format_rupiah,
+)
+from models.economics import LendingEconomics, expected_return, pd_for_return
 from models.grades import GRADE_LABELS, GRADES
 from models.stored_fields import exact_field_names
 
@@ -66,25 +111,39 @@ Decision = Literal["approve", "refer", "decline"]
 # object array of such rows works too (a column of lists).
 OutsideExperience = Sequence[Sequence[str | Mapping[Lang, str]]] | npt.NDArray[np.object_]
 DECISIONS: tuple[Decision, ...] = get_args(Decision)  # in order of severity
+Floats = npt.NDArray[np.float64]
 
-# the application's terms and what the ledger says of the member: decide_arrays' arguments
+# the application's terms and what the ledger says of the member: decide_arrays' arguments,
+# each optional (missing means unknown: see `decide`)
 TERM_COLUMNS: tuple[str, ...] = (
     "loan_amount",
     "tenor_months",
     "flat_monthly_rate",
     "estimated_monthly_income",
+    "avg_monthly_sales_3m",
+    "sembako_spend_12m",
+    "declared_monthly_income",
+    "declared_household_expenses",
+    "income_verified",
     "existing_debt_service",
     "months_of_history",
+    "current_dpd",
+    "prior_loans_defaulted",
 )
-INPUT_COLUMNS: tuple[str, ...] = ("grade", *TERM_COLUMNS)
-RUPIAH_COLUMNS: tuple[str, ...] = ("max_recommended_amount", "instalment")
+INPUT_COLUMNS: tuple[str, ...] = ("grade", "pd")
+RUPIAH_COLUMNS: tuple[str, ...] = (
+    "approved_amount",
+    "max_recommended_amount",
+    "instalment",
+    "income_estimate",
+    "expected_return",
+)
 OUTPUT_COLUMNS: tuple[str, ...] = (
     "decision",
     "rule_codes",
     "reason_id",
     "reason_en",
-    "max_recommended_amount",
-    "instalment",
+    *RUPIAH_COLUMNS,
 )
 
 
@@ -102,28 +161,46 @@ class Rule:
         return self.text_id if lang == "id" else self.text_en
 
 
-# which of the application's values each placeholder reads (None: the policy's own figures)
-_PLACEHOLDER_FIELDS: dict[str, str | None] = {
-    "grade": "grade",
-    "grade_label": "grade",
-    "months": "months",
-    "instalment": "instalment",
-    "income": "income",
-    "max_amount": "max_amount",
-    "other_debt": "existing",
-    "features": "outside",
-    "dsti": None,
-    "min_loan": None,
+# which per-row values each placeholder reads (empty: the policy's own figures)
+_PLACEHOLDER_FIELDS: dict[str, tuple[str, ...]] = {
+    "grade": ("grade",),
+    "grade_label": ("grade",),
+    "months": ("months",),
+    "instalment": ("instalment",),
+    "capacity": ("capacity",),
+    "basis": ("binding", "income", "source", "expenses", "budget"),
+    "max_amount": ("max_amount",),
+    "other_debt": ("existing",),
+    "features": ("outside",),
+    "dpd": ("dpd",),
+    "kol": ("dpd",),
+    "kol_name": ("dpd",),
+    "defaults": ("defaults",),
+    "declared": ("declared",),
+    "seen": ("seen",),
+    "pd": ("pd",),
+    "pd_approve": ("pd_approve",),
+    "pd_decline": ("pd_decline",),
+    "min_loan": (),
+    "thin_max": (),
 }
 
-
 _AFFORD_ID = (
-    "Angsuran yang diajukan ({instalment}/bulan){other_debt} melebihi {dsti} perkiraan "
-    "pendapatan usaha ({income}/bulan); "
+    "Angsuran yang diajukan ({instalment}/bulan){other_debt} melebihi kemampuan membayar "
+    "{capacity}/bulan ({basis}); "
 )
 _AFFORD_EN = (
-    "The requested instalment ({instalment}/month){other_debt} exceeds {dsti} of estimated "
-    "business income ({income}/month); "
+    "The requested instalment ({instalment}/month){other_debt} exceeds the ability to repay "
+    "of {capacity}/month ({basis}); "
+)
+_RISK_ID = "Perkiraan risiko gagal bayar {pd} (tingkat {grade}, {grade_label})"
+_RISK_EN = "The estimated default risk of {pd} (grade {grade}, {grade_label})"
+_ARREARS_ID = (
+    "Pada tanggal pengajuan ada angsuran yang menunggak {dpd} hari (kolektibilitas {kol}, "
+    "{kol_name})"
+)
+_ARREARS_EN = (
+    "At the application date an instalment is {dpd} days past due (loan quality {kol}, {kol_name})"
 )
 
 # Declared once, in precedence order: among rules with the same decision, an earlier rule is
@@ -131,6 +208,12 @@ _AFFORD_EN = (
 RULES: dict[str, Rule] = {
     r.code: r
     for r in (
+        Rule(
+            "ARREARS_NPL",
+            "decline",
+            _ARREARS_ID + "; pinjaman baru tidak diberikan sebelum tunggakan diselesaikan.",
+            _ARREARS_EN + "; no new loan before the arrears are settled.",
+        ),
         Rule(
             "AFFORDABILITY_DECLINE",
             "decline",
@@ -140,11 +223,38 @@ RULES: dict[str, Rule] = {
             "{min_loan}.",
         ),
         Rule(
-            "GRADE_DECLINE",
+            "RISK_DECLINE",
             "decline",
-            "Tingkat risiko {grade} ({grade_label}) berada di atas batas risiko kebijakan "
-            "pinjaman.",
-            "Risk grade {grade} ({grade_label}) is above the risk limit of the lending policy.",
+            _RISK_ID + " di atas batas risiko {pd_decline} untuk pinjaman ini: kerugian yang "
+            "diperkirakan melebihi bunganya.",
+            _RISK_EN + " is above this loan's risk limit of {pd_decline}: the expected loss "
+            "exceeds its interest.",
+        ),
+        Rule(
+            "ARREARS_CURRENT",
+            "refer",
+            _ARREARS_ID + "; perlu ditinjau petugas.",
+            _ARREARS_EN + "; an officer should review.",
+        ),
+        Rule(
+            "PAST_DEFAULT",
+            "refer",
+            "Ada {defaults} pinjaman sebelumnya yang pernah menunggak lebih dari 90 hari "
+            "(kolektibilitas 3 atau lebih buruk); perlu ditinjau petugas.",
+            "Earlier loans that went more than 90 days past due (loan quality 3 or worse): "
+            "{defaults}; an officer should review.",
+        ),
+        Rule(
+            "INCOME_GAP",
+            "refer",
+            "Penghasilan yang dinyatakan ({declared}/bulan) belum terverifikasi dan jauh di atas "
+            "yang terlihat di koperasi ({seen}/bulan dari penjualan dan belanja di gerai); "
+            "verifikasi penghasilan anggota: bila benar, angsuran {instalment}/bulan "
+            "terjangkau; tanpa verifikasi pinjaman paling besar {max_amount}.",
+            "The declared income ({declared}/month) is not verified and far above what the "
+            "cooperative sees ({seen}/month from sales and gerai spending); verify the "
+            "member's income: if it holds, the instalment of {instalment}/month is "
+            "affordable; without verification the largest loan is {max_amount}.",
         ),
         Rule(
             "OUTSIDE_EXPERIENCE",
@@ -157,34 +267,46 @@ RULES: dict[str, Rule] = {
         Rule(
             "THIN_FILE",
             "refer",
-            "Riwayat transaksi di koperasi baru {months} bulan; perlu ditinjau petugas.",
-            "Only {months} months of transaction history at the cooperative; an officer "
-            "should review.",
+            "Riwayat transaksi di koperasi baru {months} bulan; pinjaman pertama di atas "
+            "{thin_max} perlu ditinjau petugas.",
+            "Only {months} months of transaction history at the cooperative; a first loan "
+            "above {thin_max} needs an officer's review.",
         ),
         Rule(
             "NO_INCOME_DATA",
             "refer",
-            "Belum ada data pendapatan usaha untuk menilai kemampuan membayar; perlu ditinjau "
-            "petugas.",
-            "No business income data to assess the ability to repay; an officer should review.",
+            "Belum ada data penghasilan untuk menilai kemampuan membayar; perlu ditinjau petugas.",
+            "No income data to assess the ability to repay; an officer should review.",
+        ),
+        Rule(
+            "TERMS_UNECONOMIC",
+            "refer",
+            "Pada jumlah dan jangka waktu ini, bunga dan biaya administrasi tidak menutup biaya "
+            "dana dan biaya operasional koperasi; perlu ditinjau petugas.",
+            "At this amount and tenor the interest and fee do not cover the cooperative's cost "
+            "of funds and operating cost; an officer should review.",
         ),
         Rule(
             "AFFORDABILITY_REDUCE",
-            "refer",
+            "approve",
             _AFFORD_ID + "jumlah maksimum yang disarankan {max_amount}.",
             _AFFORD_EN + "the recommended maximum is {max_amount}.",
         ),
         Rule(
-            "GRADE_REFER",
+            "RISK_REFER",
             "refer",
-            "Tingkat risiko {grade} ({grade_label}); perlu ditinjau petugas sebelum diputuskan.",
-            "Risk grade {grade} ({grade_label}); an officer should review before deciding.",
+            _RISK_ID + " di atas batas {pd_approve} agar pinjaman ini menutup biayanya; perlu "
+            "ditinjau petugas.",
+            _RISK_EN + " is above the {pd_approve} at which this loan pays its way; an officer "
+            "should review.",
         ),
         Rule(
-            "GRADE_APPROVE",
+            "RISK_APPROVE",
             "approve",
-            "Tingkat risiko {grade} ({grade_label}) memenuhi ketentuan untuk disetujui.",
-            "Risk grade {grade} ({grade_label}) meets the policy for approval.",
+            _RISK_ID + " di bawah batas {pd_approve} untuk pinjaman ini, sehingga pinjaman "
+            "diperkirakan menutup biayanya.",
+            _RISK_EN + " is within this loan's limit of {pd_approve}, so the loan is expected "
+            "to pay its way.",
         ),
     )
 }
@@ -192,7 +314,7 @@ RULES: dict[str, Rule] = {
 
 def _fields_used(template: str) -> tuple[str, ...]:
     names = [name for _, name, _, _ in string.Formatter().parse(template) if name]
-    return tuple(sorted({f for n in names if (f := _PLACEHOLDER_FIELDS[n]) is not None}))
+    return tuple(sorted({f for n in names for f in _PLACEHOLDER_FIELDS[n]}))
 
 
 _USED_FIELDS: dict[str, dict[Lang, tuple[str, ...]]] = {
@@ -209,11 +331,43 @@ _FLOOR_TOL = 1e-9
 # Instalments are whole Rupiah; a limit like 0.35 * income may carry float noise below that.
 _RUPIAH_TOL = 1e-6
 
+# terms checked where given: True for > 0, False for >= 0
+_CHECKED_TERMS: dict[str, bool] = {
+    "loan_amount": True,
+    "tenor_months": True,
+    "flat_monthly_rate": False,
+    "declared_monthly_income": True,
+    "declared_household_expenses": False,
+}
 
-def _rupiah_array(values: npt.NDArray[np.float64]) -> pd.api.extensions.ExtensionArray:
+# where the income estimate comes from (texts in `_SOURCE_WORDS`), plus _SEASONAL when a
+# declaration was adjusted to the member's seasonal pattern
+_LEDGER, _VERIFIED, _UNVERIFIED, _CAPPED = 0, 1, 2, 3
+_SEASONAL = 10
+_SEASONAL_WORDS: dict[Lang, str] = {
+    "id": ", disesuaikan dengan pola musiman penjualannya di koperasi",
+    "en": ", adjusted to the seasonal pattern of her sales through the cooperative",
+}
+_SOURCE_WORDS: dict[Lang, tuple[str, ...]] = {
+    "id": (
+        "dari penjualan lewat koperasi",
+        "dinyatakan anggota dan terverifikasi",
+        "{weight} dari yang dinyatakan anggota, belum terverifikasi",
+        "dibatasi {gap} kali yang terlihat di koperasi, belum terverifikasi",
+    ),
+    "en": (
+        "from sales through the cooperative",
+        "declared by the member and verified",
+        "{weight} of what the member declared, not verified",
+        "capped at {gap} times what the cooperative sees, not verified",
+    ),
+}
+
+
+def _rupiah_array(values: Floats) -> pd.api.extensions.ExtensionArray:
     """Whole Rupiah as a nullable Int64 array, NaN as <NA>."""
     gone = np.isnan(values)
-    return pd.arrays.IntegerArray(np.where(gone, 0, values).astype(np.int64), gone)
+    return pd.arrays.IntegerArray(np.where(gone, 0, np.round(values)).astype(np.int64), gone)
 
 
 def decisions_frame(columns: Mapping[str, Any], index: pd.Index) -> pd.DataFrame:
@@ -248,54 +402,97 @@ def _invalid(name: str, must: str, value: object) -> ValueError:
     )
 
 
+def _read_outside(
+    outside_experience: OutsideExperience | None, n: int
+) -> list[tuple[tuple[str, str], ...]]:
+    if outside_experience is None:
+        return [()] * n
+    if len(outside_experience) != n:
+        raise ValueError(
+            f"outside_experience must hold one entry per application ({n}); got "
+            f"{len(outside_experience)}."
+        )
+    # a row object (rows with the same features outside share one) is read once; the memo
+    # holds the row too, so no id is reused while it is in use
+    read: dict[int, tuple[object, tuple[tuple[str, str], ...]]] = {}
+    outside = []
+    for row in outside_experience:
+        known = read.get(id(row))
+        if known is None:
+            known = read[id(row)] = (row, tuple(map(_label_pair, row)))
+        outside.append(known[1])
+    return outside
+
+
 @dataclass(frozen=True)
 class DecisionPolicy:
-    """A versioned lending policy applied after the model.
+    """A versioned lending policy applied after the model (module docstring for the rules).
 
     Parameters
     ----------
     version:
         Policy version recorded with every decision.
-    approve_grades, refer_grades, decline_grades:
-        Grade cut-offs; together they hold every grade in GRADES exactly once.
+    economics:
+        The cooperative's lending economics; the risk cut-offs come from them.
     max_debt_service_to_income:
-        Highest share of estimated monthly income that all instalments together may take,
-        in (0, 1].
+        Highest share of the income estimate that all instalments together may take, (0, 1].
+    max_share_of_disposable_income:
+        Highest share of the declared income left after household expenses that they may
+        take, (0, 1] (1: the instalments must fit in what the household has left).
+    max_seasonal_adjustment:
+        A declaration is scaled to the member's year by her 12-month over 3-month sales
+        through the cooperative, within [1 / this, this]; 1 switches it off.
+    unverified_income_weight:
+        Share of an unverified declared income that counts, (0, 1].
+    income_gap_ratio:
+        An unverified declaration counts at most this many times what the ledger vouches
+        for; above it, where it decides the case, the policy asks for verification. > 1.
+    spend_share_of_income:
+        Gerai spending is taken to be at most this share of a household's income, (0, 1].
     thin_file_max_months:
-        Members with fewer months of history than this are a thin file (referred).
+        Members with fewer months of history than this are a thin file.
+    thin_file_max_amount:
+        Largest loan a thin file is recommended without an officer's review (Rupiah).
     min_loan:
         Smallest loan in Rupiah; if less than this is affordable, affordability declines.
     amount_step:
         Recommended maximum amounts are rounded down to a multiple of this (Rupiah).
     """
 
-    version: str = "2026.12-1"
-    approve_grades: tuple[str, ...] = ("A", "B")
-    refer_grades: tuple[str, ...] = ("C",)
-    decline_grades: tuple[str, ...] = ("D", "E")
+    version: str = "2026.12-2"
+    economics: LendingEconomics = field(default_factory=LendingEconomics)
     max_debt_service_to_income: float = 0.35
+    max_share_of_disposable_income: float = 1.0
+    max_seasonal_adjustment: float = 2.0
+    unverified_income_weight: float = 0.80
+    income_gap_ratio: float = 3.0
+    spend_share_of_income: float = 0.40
     thin_file_max_months: float = 6.0
+    thin_file_max_amount: int = 5_000_000
     min_loan: int = 1_000_000
     amount_step: int = 50_000
 
     def __post_init__(self) -> None:
         if not isinstance(self.version, str) or not self.version:
             raise _invalid("version", "a non-empty str", self.version)
-        cut_offs = (self.approve_grades, self.refer_grades, self.decline_grades)
-        listed = [g for grades in cut_offs for g in grades]
-        if sorted(listed) != sorted(GRADES):
-            raise ValueError(
-                "The 'approve_grades', 'refer_grades' and 'decline_grades' parameters of "
-                f"DecisionPolicy must hold each of {list(GRADES)} exactly once; got "
-                f"{self.approve_grades!r}, {self.refer_grades!r}, {self.decline_grades!r} "
-                "instead."
-            )
-        dsti = self.max_debt_service_to_income
-        if not 0 < dsti <= 1:
-            raise _invalid("max_debt_service_to_income", "in (0, 1]", dsti)
+        if not isinstance(self.economics, LendingEconomics):
+            raise _invalid("economics", "a LendingEconomics", self.economics)
+        for name in (
+            "max_debt_service_to_income",
+            "max_share_of_disposable_income",
+            "unverified_income_weight",
+            "spend_share_of_income",
+        ):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and 0 < value <= 1):
+                raise _invalid(name, "in (0, 1]", value)
+        for name in ("income_gap_ratio", "max_seasonal_adjustment"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and value >= 1):
+                raise _invalid(name, ">= 1", value)
         if not self.thin_file_max_months >= 0:
             raise _invalid("thin_file_max_months", ">= 0", self.thin_file_max_months)
-        for name in ("min_loan", "amount_step"):
+        for name in ("thin_file_max_amount", "min_loan", "amount_step"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise _invalid(name, "an int > 0", value)
@@ -308,14 +505,18 @@ class DecisionPolicy:
     ) -> pd.DataFrame:
         """Apply the policy to loan applications.
 
-        ``frame`` has one row per application with the columns of INPUT_COLUMNS: grade
-        ("A".."E"), loan_amount (requested principal, Rupiah, > 0), tenor_months (> 0),
-        flat_monthly_rate (>= 0, 0.015 = 1,5% a month flat), estimated_monthly_income
-        (Rupiah; missing or <= 0 means no income data), existing_debt_service (Rupiah a
-        month; missing means none), months_of_history (missing means none). Other columns,
-        such as pd, are ignored. A row without loan_amount, tenor_months or
-        flat_monthly_rate (a score-only request) is decided by grade and thin file alone:
-        no instalment, and no affordability rule can fire.
+        ``frame`` has one row per application with ``grade`` ("A".."E") and ``pd`` (the
+        calibrated 12-month PD), and any of TERM_COLUMNS: loan_amount (requested principal,
+        Rupiah, > 0), tenor_months (> 0), flat_monthly_rate (>= 0, 0.015 = 1,5% a month
+        flat), estimated_monthly_income (sales through the cooperative), sembako_spend_12m
+        (gerai spending a month), declared_monthly_income (> 0) and
+        declared_household_expenses (>= 0) and income_verified (1/0) as the member declared
+        them, existing_debt_service (Rupiah a month), months_of_history, current_dpd (days
+        past due today) and prior_loans_defaulted. A missing column or value means unknown:
+        no declaration, no debt, no arrears, no history (a missing months_of_history column:
+        nobody is a thin file). A row without loan_amount, tenor_months or flat_monthly_rate
+        (a score-only request) is judged on the economics' reference loan and has no
+        instalment; no affordability rule can fire.
 
         ``outside_experience``: per row, the features outside the model's experience, by
         officer label or name (`models.experience.outside_labels`); a row with any is
@@ -323,18 +524,25 @@ class DecisionPolicy:
 
         Returns a frame with the same index and the columns of OUTPUT_COLUMNS: decision,
         rule_codes (list of the fired rule codes, most decisive first), reason_id and
-        reason_en (the fired rules' texts joined with a space), max_recommended_amount
-        (Int64 Rupiah for the requested tenor and rate, never negative; <NA> without income
-        data or loan terms) and instalment (Int64 Rupiah a month for the requested loan;
-        <NA> without loan terms).
+        reason_en (the fired rules' texts joined with a space), and as Int64 Rupiah:
+        approved_amount (what an approval lends: the requested amount, or the recommended
+        maximum when it does not fit; <NA> unless approved with loan terms),
+        max_recommended_amount (for the requested tenor and rate, never negative; <NA>
+        without income data or loan terms), instalment (a month, of the requested amount;
+        <NA> without loan terms), income_estimate (a month; <NA> without any) and
+        expected_return (what the offered loan is expected to earn the cooperative,
+        negative for a loss; <NA> without terms).
         """
         missing = [c for c in INPUT_COLUMNS if c not in frame.columns]
         if missing:
             raise ValueError(f"DecisionPolicy.decide needs the columns {missing}.")
-        terms: dict[str, Any] = {c: self._numeric(frame, c) for c in TERM_COLUMNS}
+        terms = {c: self._numeric(frame, c) for c in TERM_COLUMNS if c in frame.columns}
+        if "months_of_history" not in terms:
+            terms["months_of_history"] = np.full(len(frame), np.inf)
         decided = self.decide_arrays(
             frame["grade"].to_numpy(dtype=object),
-            **terms,
+            self._numeric(frame, "pd"),
+            terms,
             outside_experience=outside_experience,
         )
         return decisions_frame(decided, frame.index)
@@ -342,62 +550,49 @@ class DecisionPolicy:
     def decide_arrays(
         self,
         grade: npt.NDArray[np.object_],
-        loan_amount: npt.NDArray[np.float64],
-        tenor_months: npt.NDArray[np.float64],
-        flat_monthly_rate: npt.NDArray[np.float64],
-        estimated_monthly_income: npt.NDArray[np.float64],
-        existing_debt_service: npt.NDArray[np.float64],
-        months_of_history: npt.NDArray[np.float64],
+        pd_: Floats,
+        terms: Mapping[str, Floats],
         *,
         langs: Sequence[Lang] = LANGS,
         outside_experience: OutsideExperience | None = None,
     ) -> dict[str, Any]:
-        """`decide` on plain arrays (NaN for missing), for the single-application path where
-        pandas costs more than the rules: decision (object array), rule_codes (list of
-        lists), reason_id and reason_en (lists of str), max_recommended_amount and
-        instalment (float arrays, NaN where `decide` gives <NA>). ``outside_experience``
-        as in `decide`."""
+        """`decide` on plain arrays: ``terms`` by TERM_COLUMNS name (NaN for missing; a term
+        not given is all missing), for
+        the single-application path where pandas costs more than the rules: decision
+        (object array), rule_codes (list of lists), reason_id and reason_en (lists of str)
+        and the Rupiah columns as float arrays (NaN where `decide` gives <NA>)."""
+        unknown_terms = sorted(set(terms) - set(TERM_COLUMNS))
+        if unknown_terms:
+            raise ValueError(f"Unknown terms {unknown_terms}; expected some of {TERM_COLUMNS}.")
         unknown = sorted({str(g) for g in grade} - set(GRADES))
         if unknown:
             raise ValueError(f"Unknown grades {unknown}; expected one of {list(GRADES)}.")
         n = len(grade)
-        if outside_experience is None:
-            outside: list[tuple[tuple[str, str], ...]] = [()] * n
-        elif len(outside_experience) != n:
-            raise ValueError(
-                f"outside_experience must hold one entry per application ({n}); got "
-                f"{len(outside_experience)}."
-            )
-        else:
-            # a row object (rows with the same features outside share one) is read once;
-            # the memo holds the row too, so no id is reused while it is in use
-            read: dict[int, tuple[object, tuple[tuple[str, str], ...]]] = {}
-            outside = []
-            for row in outside_experience:
-                known = read.get(id(row))
-                if known is None:
-                    known = read[id(row)] = (row, tuple(map(_label_pair, row)))
-                outside.append(known[1])
-        principal, tenor, rate = loan_amount, tenor_months, flat_monthly_rate
-        for name, values, ok in (
-            ("loan_amount", principal, principal > 0),
-            ("tenor_months", tenor, tenor > 0),
-            ("flat_monthly_rate", rate, rate >= 0),
-        ):
+        t = {c: np.asarray(terms[c], dtype=np.float64) if c in terms else np.full(n, np.nan)
+             for c in TERM_COLUMNS}  # fmt: skip
+        p = np.asarray(pd_, dtype=np.float64)
+        if p.shape != (n,) or np.isnan(p).any():
+            raise ValueError(f"pd must hold one PD per application ({n}), none missing.")
+        outside = _read_outside(outside_experience, n)
+        principal, tenor, rate = t["loan_amount"], t["tenor_months"], t["flat_monthly_rate"]
+        for name, strict in _CHECKED_TERMS.items():
+            values = t[name]
+            ok = values > 0 if strict else values >= 0
             if (~np.isnan(values) & ~ok).any():
-                bound = ">= 0" if name == "flat_monthly_rate" else "> 0"
-                raise ValueError(f"{name} must be {bound} where given.")
-        income = estimated_monthly_income
-        existing = np.nan_to_num(existing_debt_service, nan=0.0)
-        months = np.nan_to_num(months_of_history, nan=0.0)
+                raise ValueError(f"{name} must be {'> 0' if strict else '>= 0'} where given.")
+        existing = np.nan_to_num(t["existing_debt_service"], nan=0.0)
+        months = np.nan_to_num(t["months_of_history"], nan=0.0)
+        has_terms = np.isfinite(principal) & np.isfinite(tenor) & np.isfinite(rate)
 
         # NaN propagates: a row without loan terms (a score-only request) gets no
         # instalment, and without tenor and rate no recommended amount either.
         per_rupiah = 1.0 / tenor + rate  # monthly instalment per Rupiah of principal
         instalment = np.floor(principal * per_rupiah + 0.5)
 
+        income, capacity_at, binding, source, seen, expenses, budget = self._income(t)
+        capacity = capacity_at(income)
         has_income = income > 0  # False for NaN too
-        limit = np.where(has_income, self.max_debt_service_to_income * income, np.nan)
+        limit = np.where(has_income, capacity, np.nan)
         room = np.maximum(limit - existing, 0.0)
         steps = np.floor(room / per_rupiah / self.amount_step + _FLOOR_TOL)
         # the rounded instalment of the recommended amount must fit as well: one step less
@@ -406,41 +601,82 @@ class DecisionPolicy:
         steps -= (steps > 0) & (steps_instalment + existing > limit + _RUPIAH_TOL)
         max_amount = steps * self.amount_step
         over = has_income & (instalment + existing > limit + _RUPIAH_TOL)
+        # verification decides the case: the loan fits on the full declared income
+        declared = t["declared_monthly_income"]
+        fits_declared = instalment + existing <= capacity_at(declared) + _RUPIAH_TOL
+        gap = (source == _CAPPED) & over & fits_declared
 
         thin = months < self.thin_file_max_months
-        in_decline = np.isin(grade, self.decline_grades)
+        max_amount = np.where(thin, np.minimum(max_amount, self.thin_file_max_amount), max_amount)
+
+        # a loan that does not fit is offered at the recommended maximum (a counter-offer)
+        reduce = over & (max_amount >= self.min_loan) & ~gap
+        offered = np.where(reduce, max_amount, principal)
+        econ = self.economics
+        # the risk is judged on the offered loan; a score-only request on the reference loan
+        judged_amount = np.where(has_terms, offered, econ.reference_amount)
+        judged_tenor = np.where(has_terms, tenor, econ.reference_tenor_months)
+        judged_rate = np.where(has_terms, rate, econ.reference_flat_rate)
+        pd_approve, pd_decline = (
+            pd_for_return(r, judged_amount, judged_tenor, judged_rate, econ)
+            for r in (econ.approve_min_return, econ.decline_below_return)
+        )
+        economic = pd_approve > 0
+        risk_decline = economic & (p > pd_decline)
+        returns = np.where(has_terms, expected_return(p, offered, tenor, rate, econ), np.nan)
+
+        dpd = np.nan_to_num(t["current_dpd"], nan=0.0)
+        kol = kolektibilitas(dpd)
+        defaults = np.nan_to_num(t["prior_loans_defaulted"], nan=0.0)
         fired: dict[str, npt.NDArray[np.bool_]] = {
-            "AFFORDABILITY_DECLINE": over & (max_amount < self.min_loan),
-            "GRADE_DECLINE": in_decline & ~thin,
+            "ARREARS_NPL": kol >= NPL_FROM,
+            "AFFORDABILITY_DECLINE": over & (max_amount < self.min_loan) & ~gap,
+            "RISK_DECLINE": risk_decline & ~thin,
+            "ARREARS_CURRENT": (kol > 1) & (kol < NPL_FROM),
+            "PAST_DEFAULT": defaults >= 1,
+            "INCOME_GAP": gap,
             "OUTSIDE_EXPERIENCE": np.fromiter((bool(o) for o in outside), bool, count=n),
-            "THIN_FILE": thin,
+            "THIN_FILE": thin & ~(principal <= self.thin_file_max_amount),
             # nothing to afford without a loan request (score-only rows, own tables)
-            "NO_INCOME_DATA": ~has_income & np.isfinite(instalment),
-            "AFFORDABILITY_REDUCE": over & (max_amount >= self.min_loan),
-            "GRADE_REFER": np.isin(grade, self.refer_grades) | (in_decline & thin),
-            "GRADE_APPROVE": np.isin(grade, self.approve_grades),
+            "NO_INCOME_DATA": ~has_income & has_terms,
+            "TERMS_UNECONOMIC": ~economic,
+            "AFFORDABILITY_REDUCE": reduce,
+            "RISK_REFER": economic & (p > pd_approve) & (~risk_decline | thin),
+            "RISK_APPROVE": economic & (p <= pd_approve),
         }
 
-        severity = np.zeros(len(grade), dtype=np.int64)
+        severity = np.zeros(n, dtype=np.int64)
         for code, mask in fired.items():
             severity = np.maximum(severity, mask * DECISIONS.index(RULES[code].decision))
 
-        placeholders = {
-            "grade": grade,
-            "months": months,
-            "instalment": instalment,
-            "existing": existing,
-            "income": income,
-            "max_amount": max_amount,
-        }
         codes: list[list[str]] = [[] for _ in range(n)]
         for code in _RULE_ORDER:
             for row in np.flatnonzero(fired[code]).tolist():
                 codes[row].append(code)
-        # the policy's own figures are the same on every row: formatted once; a rule's text
-        # is formatted once per distinct value of the placeholders it uses (a grade rule
-        # five times in a batch, not once per row)
-        raw = {k: np.asarray(v).tolist() for k, v in placeholders.items()}
+        raw: dict[str, list[Any]] = {
+            k: np.asarray(v).tolist()
+            for k, v in {
+                "grade": grade,
+                "months": months,
+                "instalment": instalment,
+                "existing": existing,
+                "income": income,
+                "capacity": capacity,
+                "binding": binding,
+                "source": source,
+                "expenses": expenses,
+                "budget": budget,
+                "max_amount": max_amount,
+                "dpd": dpd,
+                "defaults": defaults,
+                "declared": declared,
+                "seen": seen,
+                # texts show one decimal of a percent: rows that read the same share a text
+                "pd": np.round(p, 3),
+                "pd_approve": np.round(pd_approve, 3),
+                "pd_decline": np.round(pd_decline, 3),
+            }.items()
+        }
         raw["outside"] = outside
         texts: dict[str, list[str]] = {}
         for lang in langs:
@@ -459,24 +695,85 @@ class DecisionPolicy:
                     per_row[i].append(text)
             texts[lang] = [" ".join(t) for t in per_row]
 
+        approve = severity == DECISIONS.index("approve")
         return {
             "decision": np.asarray(DECISIONS, dtype=object)[severity],
             "rule_codes": codes,
             **{f"reason_{lang}": texts[lang] for lang in langs},
+            "approved_amount": np.where(approve & has_terms, offered, np.nan),
             "max_recommended_amount": max_amount,
             "instalment": instalment,
+            "income_estimate": np.where(income > 0, np.floor(income + 0.5), np.nan),
+            "expected_return": np.floor(returns + 0.5),
         }
 
+    def _income(self, t: Mapping[str, Floats]) -> tuple[Any, ...]:
+        """The income estimate and what it rests on (module docstring): estimate, the
+        capacity function of an income, which limit binds (0: the debt-service share,
+        1: the share of disposable income), the estimate's source, the income the ledger
+        vouches for, and the household expenses counted (NaN: not declared)."""
+        ledger = np.maximum(np.nan_to_num(t["estimated_monthly_income"], nan=0.0), 0.0)
+        recent = np.nan_to_num(t["avg_monthly_sales_3m"], nan=0.0)
+        spend = np.maximum(np.nan_to_num(t["sembako_spend_12m"], nan=0.0), 0.0)
+        # a declaration speaks for recent months; the member's own sales through the
+        # cooperative say how those months compare with her year
+        with np.errstate(invalid="ignore", divide="ignore"):
+            season = np.where((ledger > 0) & (recent > 0), ledger / recent, 1.0)
+        season = np.clip(season, 1 / self.max_seasonal_adjustment, self.max_seasonal_adjustment)
+        declared = t["declared_monthly_income"] * season
+        verified = t["income_verified"] == 1
+        has_declared = declared > 0
+        seen = np.maximum(ledger, spend / self.spend_share_of_income)
+        credited = self.unverified_income_weight * declared
+        cap = self.income_gap_ratio * seen
+        capped = has_declared & ~verified & (credited > cap)
+        unverified = np.maximum(ledger, np.minimum(credited, cap))
+        without = np.where(ledger > 0, ledger, np.nan)
+        # the ledger's 12-month sales are a floor under any declaration: a verified figure
+        # of a low month does not undo a year of sales through the cooperative
+        income = np.where(
+            has_declared, np.where(verified, np.maximum(declared, ledger), unverified), without
+        )
+        source = np.select(
+            [~has_declared, verified, capped], [_LEDGER, _VERIFIED, _CAPPED], default=_UNVERIFIED
+        )
+        # an unverified estimate that is the ledger's own figure reads as the ledger's
+        source = np.where(has_declared & (income <= ledger), _LEDGER, source)
+        declared_expenses = t["declared_household_expenses"]
+        expenses = np.where(declared_expenses >= 0, np.maximum(declared_expenses, spend), np.nan)
+        # the household's own budget: what it declared earning, less what it spends
+        budget = np.where(has_declared, declared, income)
+        left = self.max_share_of_disposable_income * np.maximum(budget - expenses, 0.0)
+        left = np.where(np.isnan(expenses), np.inf, left)
+
+        def capacity_at(inc: Floats) -> Floats:
+            return np.asarray(np.fmin(self.max_debt_service_to_income * inc, left))
+
+        binding = (left < self.max_debt_service_to_income * income).astype(np.int64)
+        seasonal = has_declared & (np.abs(season - 1.0) > 0.05) & (source != _LEDGER)
+        source = source + _SEASONAL * seasonal
+        return income, capacity_at, binding, source, seen, expenses, budget
+
     @staticmethod
-    def _numeric(frame: pd.DataFrame, column: str) -> npt.NDArray[np.float64]:
+    def _numeric(frame: pd.DataFrame, column: str) -> Floats:
         values = pd.to_numeric(frame[column], errors="raise")
         return np.asarray(values.astype("float64").to_numpy(na_value=np.nan), dtype=np.float64)
 
     def _constant_fill(self, lang: Lang) -> dict[str, str]:
         return {
-            "dsti": format_percent(self.max_debt_service_to_income, lang),
             "min_loan": format_rupiah(self.min_loan),
+            "thin_max": format_rupiah(self.thin_file_max_amount),
         }
+
+    def _source_words(self, source: int, lang: Lang) -> str:
+        seasonal = _SEASONAL_WORDS[lang] if source >= _SEASONAL else ""
+        return (
+            _SOURCE_WORDS[lang][source % _SEASONAL].format(
+                weight=format_percent(self.unverified_income_weight, lang),
+                gap=format_number(self.income_gap_ratio, lang, 2),
+            )
+            + seasonal
+        )
 
     def _fill(
         self,
@@ -486,30 +783,41 @@ class DecisionPolicy:
         constant: Mapping[str, str],
     ) -> dict[str, str]:
         """Placeholder values of application ``i`` in language ``lang`` ("id" or "en")."""
+
+        def rupiah(name: str) -> str:
+            x = float(values[name][i])
+            return format_rupiah(math.floor(x + 0.5)) if math.isfinite(x) else ""
+
+        def percent(name: str) -> str:
+            x = float(values[name][i])
+            return format_percent(min(max(x, 0.0), 1.0), lang, 1) if math.isfinite(x) else ""
+
         grade = str(values["grade"][i])
-        months = float(values["months"][i])
+        dpd = int(values["dpd"][i])
+        (kol,) = kolektibilitas([dpd]).tolist()
         fill = {
             **constant,
             "grade": grade,
             "grade_label": GRADE_LABELS[grade][0 if lang == "id" else 1].lower(),
             # completed months: 5.9 months of history reads "5 bulan"
-            "months": str(math.floor(max(months, 0.0))),
-            "instalment": "",
-            "income": "",
-            "max_amount": "",
+            "months": str(math.floor(max(float(values["months"][i]), 0.0))),
+            "instalment": rupiah("instalment"),
+            "capacity": rupiah("capacity"),
+            "max_amount": rupiah("max_amount"),
+            "declared": rupiah("declared"),
+            "seen": rupiah("seen"),
             "other_debt": "",
+            "dpd": format_int(dpd, lang),
+            "kol": str(kol),
+            "kol_name": KOL_NAMES[kol][lang],
+            "defaults": format_int(int(values["defaults"][i]), lang),
+            "pd": percent("pd"),
+            "pd_approve": percent("pd_approve"),
+            "pd_decline": percent("pd_decline"),
             # "; " between features: their labels hold commas
             "features": "; ".join(p[0 if lang == "id" else 1] for p in values["outside"][i]),
+            "basis": self._basis(values, i, lang, rupiah),
         }
-        income = float(values["income"][i])
-        if income > 0:
-            fill["income"] = format_rupiah(math.floor(income + 0.5))
-        instalment = float(values["instalment"][i])
-        if instalment == instalment:  # not NaN
-            fill["instalment"] = format_rupiah(int(instalment))
-        max_amount = float(values["max_amount"][i])
-        if max_amount == max_amount:
-            fill["max_amount"] = format_rupiah(int(max_amount))
         existing = float(values["existing"][i])
         if existing > 0:
             amount = format_rupiah(math.floor(existing + 0.5))
@@ -520,10 +828,36 @@ class DecisionPolicy:
             )
         return fill
 
+    def _basis(self, values: Mapping[str, Any], i: int, lang: Lang, rupiah: Any) -> str:
+        """What the ability to repay rests on, in words: the share, the income estimate and
+        its source, and the household expenses where they bind."""
+        income, source = rupiah("income"), self._source_words(int(values["source"][i]), lang)
+        if not income:
+            return ""
+        if int(values["binding"][i]):
+            budget, expenses = rupiah("budget"), rupiah("expenses")
+            most = self.max_share_of_disposable_income
+            part = "" if most == 1 else f"{format_percent(most, lang)} "
+            if lang == "id":
+                part = part and f"{part}dari "
+                return (
+                    f"{part}sisa penghasilan {budget}/bulan ({source}) setelah pengeluaran "
+                    f"rumah tangga {expenses}/bulan"
+                )
+            part = part and f"{part}of "
+            return (
+                f"{part}what is left of an income of {budget}/month ({source}) after household "
+                f"expenses of {expenses}/month"
+            )
+        share = format_percent(self.max_debt_service_to_income, lang)
+        if lang == "id":
+            return f"{share} dari perkiraan penghasilan {income}/bulan, {source}"
+        return f"{share} of the estimated income of {income}/month, {source}"
+
     def to_dict(self) -> dict[str, Any]:
-        """The policy as plain JSON-ready values (tuples as lists), for the model artifact."""
+        """The policy as plain JSON-ready values, for the model artifact."""
         return {
-            f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
+            f.name: v.to_dict() if isinstance(v := getattr(self, f.name), LendingEconomics) else v
             for f in fields(self)
         }
 
@@ -532,13 +866,13 @@ class DecisionPolicy:
         """Rebuild a policy from :meth:`to_dict` output. Every field is required, so a
         stored policy never silently takes a newer default."""
         exact_field_names(cls, data)
-        return cls(
-            version=str(data["version"]),
-            approve_grades=tuple(str(g) for g in data["approve_grades"]),
-            refer_grades=tuple(str(g) for g in data["refer_grades"]),
-            decline_grades=tuple(str(g) for g in data["decline_grades"]),
-            max_debt_service_to_income=float(data["max_debt_service_to_income"]),
-            thin_file_max_months=float(data["thin_file_max_months"]),
-            min_loan=int(data["min_loan"]),
-            amount_step=int(data["amount_step"]),
-        )
+        ints = {"thin_file_max_amount", "min_loan", "amount_step"}
+        values: dict[str, Any] = {}
+        for k, v in data.items():
+            if k == "version":
+                values[k] = str(v)
+            elif k == "economics":
+                values[k] = LendingEconomics.from_dict(v)
+            else:
+                values[k] = int(v) if k in ints else float(v)
+        return cls(**values)

@@ -3,61 +3,188 @@ policy; registered model `amanah-pd` whose new versions get the alias `challenge
 promotion gate that moves `champion` only when the challenger is as good on the same test
 period, or when forced with a reason. MLflow 3: aliases, not stages.
 
-The embedded store lives in `mlflow/` (SQLite + artifacts); any tracking URI by setting
-AMANAH_MLFLOW_TRACKING_URI. The folder `mlflow/` is not a package and must never become one.
+Where the store is, the same from any folder (:func:`tracking_uri`):
+
+1. the URI a caller passes (``uri=``);
+2. else ``AMANAH_MLFLOW_TRACKING_URI`` (any MLflow tracking URI: ``sqlite:///...``, a
+   server's ``http://...``);
+3. else the embedded store ``mlflow/mlflow.db`` (artifacts in ``mlflow/artifacts/``) of the
+   Amanah project: the folder holding the ``pyproject.toml`` of the project named
+   ``amanah``, looked for upwards from this package's own files (the install is editable)
+   and, failing that, upwards from the current folder; with no such project anywhere, the
+   ``mlflow/`` folder of the current folder.
+
+Only training creates a store. Reading (loading a model, its report) never does: a store
+that is not there is a :class:`StoreNotFoundError` naming where it was looked for.
+
+Library code here keeps no process-wide MLflow state of its own: clients get the URI
+explicitly, and where MLflow's fluent API needs its global tracking URI (starting a run,
+logging and loading a pyfunc) it is set for that block only and restored afterwards.
+The folder `mlflow/` is not a package and must never become one.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass
+import tomllib
+from collections.abc import Collection, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 import mlflow
 import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
-from mlflow.models import infer_signature
+from mlflow.exceptions import MlflowException
+from mlflow.models import ModelSignature
+from mlflow.models.model import ModelInfo
 from mlflow.pyfunc.model import PythonModel, PythonModelContext
+from mlflow.types import ColSpec, DataType, Schema
 
 from features.catalog import catalog_records
 from features.settings import get_settings
 from models.artifact import AmanahModel
-from models.gate import verdict
-from models.metrics import auc, calibration_error, psi
+from models.gate import Gate, gate_figures, judge
 from models.plots import write_plots
 from models.report import ReportInputs, write_report_html
-from models.training import TrainingResult, approval_ratios, evaluated_scores, write_report
+from models.training import TrainingResult, evaluated_scores, write_report
 
 MODEL_NAME = "amanah-pd"
 EXPERIMENT = "amanah"
 CHALLENGER, CHAMPION = "challenger", "champion"
-DEFAULT_STORE = Path("mlflow")
+PROJECT_NAME = "amanah"  # [project] name in the pyproject.toml that marks the project folder
+STORE_FOLDER = "mlflow"
 PYFUNC_ENTRY = Path(__file__).with_name("pyfunc_entry.py")
+CREATE_STORE = "run `amanah demo` or `amanah train --features DIR` to create one"
 
 
-def tracking_uri(uri: str | None = None, store: Path = DEFAULT_STORE) -> str:
-    """The given URI, else AMANAH_MLFLOW_TRACKING_URI, else the embedded SQLite store under
-    `mlflow/`."""
+class StoreNotFoundError(LookupError):
+    """A command that only reads a model found no MLflow store where it looked."""
+
+
+def project_root(start: Path | None = None) -> Path | None:
+    """The folder of the Amanah project's pyproject.toml: upwards from this package's files
+    (an editable install lives in the project), else upwards from `start` (default: the
+    current folder); None outside any Amanah project."""
+    for origin in (Path(__file__).resolve().parent, (start or Path.cwd()).resolve()):
+        for folder in (origin, *origin.parents):
+            if _is_amanah_project(folder / "pyproject.toml"):
+                return folder
+    return None
+
+
+def _is_amanah_project(pyproject: Path) -> bool:
+    try:
+        declared = tomllib.loads(pyproject.read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False
+    return bool(declared.get("project", {}).get("name") == PROJECT_NAME)
+
+
+def default_store() -> Path:
+    """The embedded store's folder: `mlflow/` of the Amanah project (see the module's
+    docstring), or of the current folder outside any project."""
+    root = project_root()
+    return (root if root is not None else Path.cwd().resolve()) / STORE_FOLDER
+
+
+def tracking_uri(uri: str | None = None) -> str:
+    """The given URI, else AMANAH_MLFLOW_TRACKING_URI, else the embedded SQLite store of
+    :func:`default_store`. Creates nothing."""
     uri = uri or get_settings().mlflow_tracking_uri
     if uri:
         return uri
-    store.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{(store / 'mlflow.db').resolve()}"
+    return f"sqlite:///{default_store() / 'mlflow.db'}"
+
+
+def store_location(uri: str | None = None) -> str:
+    """Where :func:`tracking_uri` points, as a person reads it: the folder of a local store
+    (SQLite file and artifacts), else the URI."""
+    found = tracking_uri(uri)
+    path = _local_store_path(found)
+    if path is None:
+        return found
+    return str(path.parent if found.startswith("sqlite:") else path)
+
+
+def _local_store_path(uri: str) -> Path | None:
+    """The file (SQLite) or folder (file store) a local tracking URI names; None for a
+    server or a database elsewhere, which only MLflow can reach."""
+    if uri.startswith("sqlite:///"):
+        return Path(unquote(uri.removeprefix("sqlite:///").split("?", 1)[0]))
+    parsed = urlparse(uri)
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path))
+    if parsed.scheme == "":  # a plain path: MLflow's file store
+        return Path(uri)
+    return None
+
+
+def existing_store(uri: str | None = None) -> str:
+    """:func:`tracking_uri`, checked to exist without creating it (for commands that only
+    read); raises StoreNotFoundError naming where it looked and what to run."""
+    found = tracking_uri(uri)
+    path = _local_store_path(found)
+    if path is not None and not path.exists():
+        if uri:
+            why = "the URI given"
+        elif get_settings().mlflow_tracking_uri:
+            why = "AMANAH_MLFLOW_TRACKING_URI"
+        else:
+            why = "the project's mlflow/ folder; AMANAH_MLFLOW_TRACKING_URI is not set"
+        raise StoreNotFoundError(f"no MLflow store at {path} ({why}); {CREATE_STORE}")
+    return found
+
+
+def _created_store(uri: str) -> str:
+    """`uri`, with the folder of a local store made (training writes a store)."""
+    path = _local_store_path(uri)
+    if path is not None:
+        (path.parent if uri.startswith("sqlite:") else path).mkdir(parents=True, exist_ok=True)
+    return uri
+
+
+@contextmanager
+def _fluent_tracking(uri: str) -> Iterator[None]:
+    """MLflow's fluent API (start_run, log_*, pyfunc.log_model / load_model of a models:/
+    URI) reads a process-wide tracking URI: set it for this block only (MLflow also
+    exports it as MLFLOW_TRACKING_URI, restored too)."""
+    before, exported = mlflow.get_tracking_uri(), os.environ.get("MLFLOW_TRACKING_URI")
+    mlflow.set_tracking_uri(uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(before)
+        if exported is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = exported
+
+
+def _experiment_id(client: MlflowClient, uri: str) -> str:
+    """The Amanah experiment's id, created on first use with its artifacts beside a
+    SQLite store's file (not in the current folder)."""
+    found = client.get_experiment_by_name(EXPERIMENT)
+    if found is not None:
+        return str(found.experiment_id)
+    location = None
+    if uri.startswith("sqlite:///"):
+        store = _local_store_path(uri)
+        assert store is not None
+        location = (store.parent / "artifacts").resolve().as_uri()
+    return str(client.create_experiment(EXPERIMENT, artifact_location=location))
 
 
 def _setup(uri: str) -> MlflowClient:
-    mlflow.set_tracking_uri(uri)
+    """A client of `uri` with the Amanah experiment; also MLflow's process-wide tracking URI
+    and experiment, which `promote` still relies on for its artifact downloads."""
     client = MlflowClient(uri)
-    if client.get_experiment_by_name(EXPERIMENT) is None:
-        location = None
-        if uri.startswith("sqlite:///"):  # artifacts next to the SQLite file
-            store = Path(uri.removeprefix("sqlite:///")).parent
-            location = (store / "artifacts").resolve().as_uri()
-        client.create_experiment(EXPERIMENT, artifact_location=location)
+    _experiment_id(client, uri)
+    mlflow.set_tracking_uri(uri)
     mlflow.set_experiment(EXPERIMENT)
     return client
 
@@ -124,28 +251,35 @@ def log_training(
     register: bool = True,
     extra_metrics: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Log the run and (optionally) register the model as a new `challenger` version."""
-    uri = tracking_uri(uri)
-    client = _setup(uri)
+    """Log the run and (optionally) register the model as a new `challenger` version.
+
+    Returns ``run_id``, ``version`` (None unless registered) and ``model_uri``."""
+    uri = _created_store(tracking_uri(uri))
+    client = MlflowClient(uri)
+    experiment = _experiment_id(client, uri)
     report = result.report
-    with mlflow.start_run() as run, tempfile.TemporaryDirectory() as tmp:
+    model = result.model
+    with (
+        _fluent_tracking(uri),
+        mlflow.start_run(experiment_id=experiment) as run,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         folder = Path(tmp)
         mlflow.log_params(
             {
                 "source": source,
-                "features": len(result.model.features),
-                "target": result.model.metadata["target"],
-                "seed": result.model.metadata["seed"],
-                "best_iteration": result.model.metadata["best_iteration"],
-                "policy_version": result.model.policy.version,
-                **{f"lgbm_{k}": v for k, v in result.model.metadata["best_params"].items()
+                "features": len(model.features),
+                "target": model.metadata["target"],
+                "seed": model.metadata["seed"],
+                "best_iteration": model.metadata["best_iteration"],
+                "policy_version": model.policy.version,
+                **{f"lgbm_{k}": v for k, v in model.metadata["best_params"].items()
                    if k in ("num_leaves", "min_data_in_leaf", "feature_fraction", "lambda_l2",
                             "learning_rate")},
             }
         )  # fmt: skip
         mlflow.log_metrics(_metrics(report) | (extra_metrics or {}))
         write_report(report, folder / "report.json")
-        model = result.model
         (folder / "catalog.json").write_text(
             json.dumps(catalog_records(model.catalog), indent=2, default=str)
         )
@@ -172,30 +306,69 @@ def log_training(
             ),
             folder / "validation_report.html",
         )
-        (folder / "policy.json").write_text(json.dumps(result.model.policy.to_dict(), indent=2))
+        (folder / "policy.json").write_text(json.dumps(model.policy.to_dict(), indent=2))
         (folder / "search.json").write_text(json.dumps(result.trials, indent=2, default=str))
         write_plots(result, folder)
         result.test.to_parquet(folder / "test_period.parquet", index=False)
         mlflow.log_artifacts(str(folder), artifact_path="report")
         model_dir = folder / "amanah_model"
-        result.model.save(model_dir)
-        example = _public_input(result.test[result.model.features].head(5))
-        output = flat_output(result.model.predict(example), result.model)
-        # every input may be missing for a thin-file member: infer with one empty row
-        schema_rows = pd.concat([example, example.iloc[:1].map(lambda _: None)], ignore_index=True)
+        model.save(model_dir)
+        example = _public_input(result.test[model.features].head(5), model.categories)
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=str(PYFUNC_ENTRY),  # models from code, never a pickle
             artifacts={"model": str(model_dir)},
-            signature=infer_signature(schema_rows, output),
+            signature=pyfunc_signature(model, example),
             input_example=example,
-            registered_model_name=MODEL_NAME if register else None,
         )
-    version = info.registered_model_version
-    if register and version is not None:
-        client.set_registered_model_alias(MODEL_NAME, CHALLENGER, str(version))
-        client.set_model_version_tag(MODEL_NAME, str(version), "source", source)
+        # registered by the client (MLflow's fluent helper prints to stderr); inside the
+        # block: the registry resolves the logged model through the tracking URI
+        version = _register(client, info, run.info.run_id, source) if register else None
     return {"run_id": run.info.run_id, "version": version, "model_uri": info.model_uri}
+
+
+def _register(client: MlflowClient, info: ModelInfo, run_id: str, source: str) -> str:
+    """A new version of `amanah-pd` for the logged model, with the alias `challenger`."""
+    try:
+        client.get_registered_model(MODEL_NAME)
+    except MlflowException:
+        client.create_registered_model(MODEL_NAME)
+    created = client.create_model_version(
+        MODEL_NAME, source=info.model_uri, run_id=run_id, model_id=info.model_id
+    )
+    version = str(created.version)
+    client.set_registered_model_alias(MODEL_NAME, CHALLENGER, version)
+    client.set_model_version_tag(MODEL_NAME, version, "source", source)
+    return version
+
+
+def pyfunc_signature(model: AmanahModel, example: pd.DataFrame) -> ModelSignature:
+    """The pyfunc's schema, declared rather than inferred from a few rows.
+
+    Inputs: every feature optional (a thin-file member may lack any), text for categorical
+    features and double for the rest, integers included: a whole number that may be
+    missing arrives as a float. Outputs: what `flat_output` answers on `example`, Rupiah
+    amounts that may be missing (no instalment without loan terms) as optional doubles."""
+    inputs = Schema(
+        [
+            ColSpec(DataType.string if c in model.categories else DataType.double, c, False)
+            for c in model.features
+        ]
+    )
+    answered = flat_output(model.predict(example), model)
+    outputs = Schema([_output_column(c, answered[c]) for c in answered.columns])
+    return ModelSignature(inputs=inputs, outputs=outputs)
+
+
+def _output_column(name: str, values: pd.Series) -> ColSpec:
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return ColSpec(DataType.boolean, name, bool(values.notna().all()))
+    if pd.api.types.is_integer_dtype(dtype) and isinstance(dtype, np.dtype):
+        return ColSpec(DataType.long, name)  # a NumPy integer column has no missing values
+    if pd.api.types.is_numeric_dtype(dtype):  # floats, and nullable integers (Int64)
+        return ColSpec(DataType.double, name, False)
+    return ColSpec(DataType.string, name, False)
 
 
 _FIDELITY = "reason_fidelity_"
@@ -213,11 +386,12 @@ def _fidelity_figures(extra: Mapping[str, float] | None) -> dict[str, float] | N
     return shown or None
 
 
-def _public_input(frame: pd.DataFrame) -> pd.DataFrame:
-    """What a caller sends: text for categorical features, floats for the rest."""
+def _public_input(frame: pd.DataFrame, categorical: Collection[str] = ()) -> pd.DataFrame:
+    """What a caller sends: text for categorical features (`categorical`, or any column of
+    category dtype), floats for the rest."""
     out = frame.copy()
     for c in out.columns:
-        if isinstance(out[c].dtype, pd.CategoricalDtype):
+        if c in categorical or isinstance(out[c].dtype, pd.CategoricalDtype):
             out[c] = out[c].astype(object).where(out[c].notna(), None)
         else:
             out[c] = out[c].astype(float)
@@ -241,7 +415,8 @@ def load(model: str, uri: str | None = None) -> AmanahModel:
 
     From the registry, the model knows its registered name, version and alias (metadata
     ``registered_name``, ``registered_version``, ``registered_alias``), so every answer can
-    say which model gave it."""
+    say which model gave it. Raises LookupError naming what is missing: the folder, the
+    store (StoreNotFoundError), the registered model, its alias or its version."""
     path = Path(model)
     if (path / "model.json").is_file():
         return AmanahModel.load(path)
@@ -249,10 +424,14 @@ def load(model: str, uri: str | None = None) -> AmanahModel:
         return AmanahModel.load(path / "amanah_model")
     if not model.startswith("models:/"):
         raise LookupError(f"{model} is neither a model folder nor a models:/ URI")
-    uri = tracking_uri(uri)
-    mlflow.set_tracking_uri(uri)
+    uri = existing_store(uri)
     name, version, alias = _resolve(MlflowClient(uri), model)
-    loaded = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    try:
+        with _fluent_tracking(uri):
+            loaded = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    except (MlflowException, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LookupError(f"{name} version {version} cannot be loaded: {first}") from exc
     wrapped = loaded.unwrap_python_model()
     assert isinstance(wrapped, AmanahPyfunc)
     found = wrapped.model
@@ -263,28 +442,44 @@ def load(model: str, uri: str | None = None) -> AmanahModel:
 
 
 def _resolve(client: MlflowClient, model_uri: str) -> tuple[str, str, str | None]:
-    """(name, version, alias) of models:/name@alias or models:/name/version."""
+    """(name, version, alias) of models:/name@alias or models:/name/version; LookupError
+    saying what the store holds when it has no such model, alias or version."""
     rest = model_uri.removeprefix("models:/")
-    try:
-        if "@" in rest:
-            name, alias = rest.split("@", 1)
-            found = client.get_model_version_by_alias(name, alias)
-            return name, str(found.version), alias
+    if "@" in rest:
+        name, alias = rest.split("@", 1)
+        version = None
+    else:
         name, _, version = rest.partition("/")
-        return name, str(client.get_model_version(name, version).version), None
-    except mlflow.exceptions.MlflowException as exc:
-        raise LookupError(f"no registered model {model_uri}: {exc.message}") from exc
+        alias = None
+    if not name or (alias is None and not version) or alias == "":
+        raise LookupError(
+            f"{model_uri} is not a model URI: write models:/NAME@ALIAS or models:/NAME/VERSION"
+        )
+    try:
+        registered = client.get_registered_model(name)
+    except MlflowException:
+        names = sorted(m.name for m in client.search_registered_models())
+        held = f"it holds {', '.join(names)}" if names else "it holds no registered model"
+        raise LookupError(
+            f"no registered model named {name!r} in the MLflow store ({held})"
+        ) from None
+    if alias is not None:
+        aliases = dict(registered.aliases)
+        if alias not in aliases:
+            known = ", ".join(sorted(aliases)) or "none"
+            raise LookupError(f"{name} has no version with alias {alias!r} (aliases: {known})")
+        return name, str(aliases[alias]), alias
+    try:
+        return name, str(client.get_model_version(name, str(version)).version), None
+    except MlflowException:
+        versions = sorted(
+            (int(v.version) for v in client.search_model_versions(f"name = '{name}'")),
+        )
+        known = ", ".join(map(str, versions)) or "none"
+        raise LookupError(f"{name} has no version {version!r} (versions: {known})") from None
 
 
 # ---------------------------------------------------------------------- promotion gate
-@dataclass(frozen=True)
-class Gate:
-    auc_tolerance: float = 0.01  # the challenger may lose at most this much AUC
-    max_calibration_error: float = 0.03
-    max_psi: float = 0.25  # challenger vs champion score distributions on the test period
-    min_four_fifths: float = 0.8
-
-
 def promote(
     uri: str | None = None,
     gate: Gate | None = None,
@@ -318,36 +513,26 @@ def promote(
     target = new.metadata["target"]
     y = test[target].to_numpy().astype(int)
     new_scored = evaluated_scores(new, test)
-    figures: dict[str, Any] = {
-        "challenger_version": str(challenger.version),
-        "challenger_auc": auc(y, new_scored["pd"]),
-        "challenger_calibration_error": calibration_error(y, new_scored["pd"].to_numpy()),
-    }
-    checks: dict[str, bool] = {
-        "calibration": figures["challenger_calibration_error"] <= gate.max_calibration_error
-    }
-    for column, fair in approval_ratios(new_scored["decision"], test).items():
-        ratio = fair["four_fifths"]["ratio"]
-        figures[f"four_fifths_{column}"] = ratio
-        figures[f"not_declined_ratio_{column}"] = fair["four_fifths_not_declined"]["ratio"]
-        checks[f"four_fifths_{column}"] = bool(ratio >= gate.min_four_fifths)
+    old_scored = None
     if champion is not None:
         old = load(f"models:/{MODEL_NAME}/{champion.version}", uri)
         old_scored = old.predict(test, reasons=False)
-        figures["champion_version"] = str(champion.version)
-        figures["champion_auc"] = auc(y, old_scored["pd"])
-        figures["psi_vs_champion"] = psi(
-            old_scored["score"].to_numpy(), new_scored["score"].to_numpy()
-        )
-        checks["auc"] = figures["challenger_auc"] >= figures["champion_auc"] - gate.auc_tolerance
-        checks["psi"] = figures["psi_vs_champion"] <= gate.max_psi
+    figures: dict[str, Any] = {
+        "challenger_version": str(challenger.version),
+        **({"champion_version": str(champion.version)} if champion is not None else {}),
+        **gate_figures(new_scored, test, y, old_scored),
+    }
     # a figure nobody can compute (no defaults, no approvals in a group) is missing evidence,
     # not a failed threshold: no --force promotes a model the gate cannot judge
-    judged = verdict(checks, figures, force)
-    undefined, promoted = judged.undefined, judged.promoted
+    judged = judge(figures, gate, force)
+    checks, undefined, promoted, passed = (
+        dict(judged.checks),
+        judged.undefined,
+        judged.promoted,
+        judged.passed,
+    )
     if undefined:
         checks["figures_defined"] = False
-    passed = judged.passed
     decision = {
         "passed": passed,
         "promoted": promoted,
@@ -392,13 +577,18 @@ def write_version_report(model: str, out: Path, uri: str | None = None) -> Path:
         if (folder / "report.json").is_file():
             report = json.loads((folder / "report.json").read_text("utf-8"))
     else:
-        client = MlflowClient(tracking_uri(uri))
+        found = existing_store(uri)
+        client = MlflowClient(found)
         name = str(loaded.metadata["registered_name"])
         version = client.get_model_version(name, str(loaded.metadata["registered_version"]))
         run_id = str(version.run_id)
 
         def artifact(name: str) -> str:
-            return str(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=name))
+            return str(
+                mlflow.artifacts.download_artifacts(
+                    run_id=run_id, artifact_path=name, tracking_uri=found
+                )
+            )
 
         test = pd.read_parquet(artifact("report/test_period.parquet"))
         try:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 import math
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,18 +27,22 @@ from numpy.typing import ArrayLike, NDArray
 
 from features.catalog import FiveC, format_value
 from features.catalog import feature as catalog_feature
+from features.wording import Lang, format_int, format_percent, format_rupiah, round_half_up
 from models import plots
 from models.artifact import AmanahModel
+from models.decision_figures import TERMS, decision_figures
+from models.fairness import FAIRNESS, MIN_GROUP, fairness_figures
 from models.metrics import (
+    FOUR_FIFTHS,
     PSI_EPSILON,
     auc,
     brier,
-    calibration_by_group,
     calibration_error,
     calibration_table,
     psi,
 )
-from models.training import AMANAH_TARGET, FAIRNESS, approval_ratios, evaluated_scores
+from models.policy import DECISIONS, RULES
+from models.training import AMANAH_TARGET, evaluated_scores
 
 __all__ = [
     "PSI_SHIFTED",
@@ -427,6 +432,7 @@ def _figures(inputs: ReportInputs, s: _Scored) -> dict[str, Any]:
         "score_distribution": _score_summary(y, s.points),
         "grades": _grades(inputs.model, y, pd_, s.scored),
         "gains": gains_table(y, pd_),
+        "decisions": _decisions(inputs.model, s),
         "psi": _psi_section(inputs, s),
         "fairness": _fairness(s),
         "shap": _shap_summary(s),
@@ -574,39 +580,93 @@ def _psi_section(inputs: ReportInputs, s: _Scored) -> dict[str, Any]:
 
 
 def _fairness(s: _Scored) -> dict[str, Any]:
-    screens = approval_ratios(s.scored["decision"], s.test)
+    """Per fairness column: `models.fairness.fairness_figures` on the scored test rows, the
+    screen that applies and its ratio, and per group the figures the section's table shows."""
+    screens = fairness_figures(
+        s.scored["decision"], s.pd_, s.scored["grade"].to_numpy(), s.y, s.test
+    )
     out: dict[str, Any] = {}
     for column in FAIRNESS:
-        if column not in s.test.columns:
+        if column not in screens:
             continue
+        f = screens[column]
+        approve, not_declined = f["four_fifths"], f["four_fifths_not_declined"]
+        adjusted, calibration = f["grade_adjusted"], f["calibration"]
         groups = s.test[column].astype("str").to_numpy()
-        approve = screens[column]["four_fifths"]
-        not_declined = screens[column]["four_fifths_not_declined"]
-        calibration = calibration_by_group(s.y, s.pd_, groups).set_index("group")
-        areas = auc_by_group(s.y, s.pd_, groups).set_index("group")
+        areas = {str(r["group"]): r for r in auc_by_group(s.y, s.pd_, groups).to_dict("records")}
+        off = set(calibration["miscalibrated"])
         rows = []
-        for g in calibration.index:
+        for c in calibration["table"]:
+            g = str(c["group"])
             rows.append(
                 {
                     "group": g,
-                    "n": int(calibration.loc[g, "n"]),
-                    "defaults": int(areas.loc[g, "defaults"]),
+                    "n": int(c["n"]),
+                    "defaults": int(areas[g]["defaults"]),
                     "approval_rate": approve["rates"].get(g),
+                    "standardised_approval": adjusted["standardised"].get(g),
+                    "top_grades_approved": f["top_grades_approved"].get(g),
                     "not_declined_rate": not_declined["rates"].get(g),
-                    "auc": areas.loc[g, "auc"],
-                    "mean_pd": calibration.loc[g, "mean_pd"],
-                    "observed_rate": calibration.loc[g, "observed_rate"],
-                    "difference": calibration.loc[g, "difference"],
+                    "auc": areas[g]["auc"],
+                    "mean_pd": c["mean_pd"],
+                    "observed_rate": c["observed_rate"],
+                    "difference": c["difference"],
+                    "z": c["z"],
+                    "miscalibrated": g in off,
                 }
             )
+        ratio = approve["ratio"] if f["screen"] == "unconditional" else adjusted["ratio"]
+        defined = isinstance(ratio, float) and math.isfinite(ratio)
         out[column] = {
+            "screen": f["screen"],
+            "ratio": ratio,
+            "passes": bool(ratio >= FOUR_FIFTHS) if defined else None,
             "approval_ratio": approve["ratio"],
             "passes_four_fifths": approve["passes"],
             "not_declined_ratio": not_declined["ratio"],
-            "groups_too_small": approve["groups_too_small"],
+            "grade_adjusted_ratio": adjusted["ratio"],
+            "groups_too_small": sorted(
+                {str(g) for g in approve["groups_too_small"]} | set(adjusted["groups_too_small"])
+            ),
+            "miscalibrated": list(calibration["miscalibrated"]),
+            "max_calibration_gap": calibration["max_gap"],
             "groups": rows,
+            "by_grade": adjusted["by_grade"],
         }
     return out
+
+
+def _decisions(model: AmanahModel, s: _Scored) -> dict[str, Any]:
+    """`models.decision_figures.decision_figures` on the scored test rows, with each fired
+    rule's decision and officer text, and the policy's lending economics."""
+    policy = model.policy
+    d = decision_figures(s.scored, s.test, s.y, policy)
+    counts = s.scored["decision"].astype(str).value_counts()
+    fired = Counter(code for codes in s.scored["rule_codes"] for code in codes)
+    n = int(d["applications"])
+    rules = []
+    for code, share in d["rules"].items():
+        rule = RULES.get(code)
+        rules.append(
+            {
+                "code": code,
+                "decision": None if rule is None else rule.decision,
+                "share": share,
+                "count": fired[code],
+                "text_en": None if rule is None else rule.text_en,
+            }
+        )
+    return {
+        "applications": n,
+        "shares": d["shares"],
+        "counts": {k: int(counts.get(k, 0)) for k in DECISIONS},
+        "rules": rules,
+        "top_grades": d["top_grades"],
+        "economics": policy.economics.to_dict(),
+        "terms_available": "policy" in d,
+        "policy": d.get("policy"),
+        "curve": d.get("curve", []),
+    }
 
 
 def _shap_summary(s: _Scored) -> dict[str, Any]:
@@ -674,6 +734,11 @@ def _images(s: _Scored, figures: Mapping[str, Any]) -> dict[str, str]:
         {"observed_rate": float, "mean_pd": float}
     )
     images["grades"] = plots.png_data_uri(plots.grade_figure(grades))
+    decisions = figures["decisions"]
+    if decisions["curve"]:
+        images["strategy_curve"] = plots.png_data_uri(
+            plots.strategy_curve_figure(pd.DataFrame(decisions["curve"]), decisions["policy"])
+        )
     challenger = figures["challenger"]
     if challenger["available"] and challenger["woe"]["auc"] is not None and s.baseline is not None:
         keep = np.isfinite(s.baseline) & (s.baseline >= 0.0) & (s.baseline <= 1.0)
@@ -770,6 +835,7 @@ _SECTIONS = (
     ("scores", "Score distribution by outcome <span class='id'>Sebaran skor</span>"),
     ("grades", "Observed default rate by grade <span class='id'>Gagal bayar per grade</span>"),
     ("gains", "Gains by decile <span class='id'>Gains per desil</span>"),
+    ("decisions", "Decisions and economics <span class='id'>Keputusan dan ekonomi pinjaman</span>"),
     ("psi", "Population stability (PSI) <span class='id'>Stabilitas populasi</span>"),
     ("fairness", "Fairness <span class='id'>Keadilan</span>"),
     ("shap", "SHAP explanations <span class='id'>Penjelasan SHAP</span>"),
@@ -843,6 +909,7 @@ def _page(f: Mapping[str, Any], images: Mapping[str, str]) -> str:
         "scores": _scores_section(f, images),
         "grades": _grades_section(f, images),
         "gains": _gains_section(f),
+        "decisions": _decisions_html(f["decisions"], images),
         "psi": _psi_html(f["psi"]),
         "fairness": _fairness_html(f["fairness"]),
         "shap": _shap_html(f["shap"], images),
@@ -1090,6 +1157,220 @@ def _gains_section(f: Mapping[str, Any]) -> str:
     )
 
 
+def _rupiah(value: Any) -> str:
+    """Whole Rupiah, "Rp 1.250.000" in either language (DOMAIN.md); "n/a" when unknown."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        return "n/a"
+    return format_rupiah(int(round_half_up(value)))
+
+
+def _share(value: Any, lang: Lang = "en", decimals: int = 1) -> str:
+    """A share as a percentage in the language's style ("4.1%" / "4,1%"); "n/a" when unknown."""
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        return "n/a"
+    return format_percent(value, lang, decimals)
+
+
+def _economics_rows(econ: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
+    """The policy's `LendingEconomics` as (parameter, value, unit and meaning, field)."""
+    reference = (
+        f"{_rupiah(econ.get('reference_amount'))}, {_num(econ.get('reference_tenor_months'))} "
+        f"months, {_share(econ.get('reference_flat_rate'), 'en', 2)} a month flat"
+    )
+    rows = [
+        (
+            "Loss given default",
+            _share(econ.get("loss_given_default"), "en", 2),
+            "of the principal, lost when a loan defaults (after savings set off and the "
+            "tanggung renteng group's cover)",
+            "loss_given_default",
+        ),
+        (
+            "Cost of funds",
+            _share(econ.get("cost_of_funds_annual"), "en", 2) + " a year",
+            "the cooperative's own borrowing rate, on the principal still outstanding",
+            "cost_of_funds_annual",
+        ),
+        (
+            "Operating cost",
+            _rupiah(econ.get("operating_cost_per_loan")) + " per loan",
+            "appraisal, paperwork and collection visits",
+            "operating_cost_per_loan",
+        ),
+        (
+            "Administration fee",
+            _share(econ.get("admin_fee_rate"), "en", 2),
+            "of the principal, taken at disbursement (biaya administrasi)",
+            "admin_fee_rate",
+        ),
+        (
+            "Approve from an expected return of",
+            _share(econ.get("approve_min_return"), "en", 2),
+            "per Rupiah lent: the PD at which the loan earns this is its approve cut-off",
+            "approve_min_return",
+        ),
+        (
+            "Decline below an expected return of",
+            _share(econ.get("decline_below_return"), "en", 2),
+            "per Rupiah lent: between the two cut-offs the application is referred",
+            "decline_below_return",
+        ),
+        (
+            "Reference loan",
+            reference,
+            "judges a score-only request (no amount, tenor or rate)",
+            "reference_amount, reference_tenor_months, reference_flat_rate",
+        ),
+    ]
+    shown = {"reference_amount", "reference_tenor_months", "reference_flat_rate"}
+    shown |= {r[3] for r in rows}
+    rows += [(_e(k), _num(v, 4), "", _e(k)) for k, v in econ.items() if k not in shown]
+    return rows
+
+
+def _position_sentences(d: Mapping[str, Any]) -> str:
+    """The policy's position in words, English and Bahasa Indonesia."""
+    p = d["policy"]
+    n = int(d["applications"])
+    approved = int(p["approved"] or 0)
+    if approved == 0:
+        return (
+            f"<p>The policy approves none of the {format_int(n, 'en')} applications: no "
+            "default rate or return to show. <span class='id'>Kebijakan tidak menyetujui satu "
+            f"pun dari {format_int(n, 'id')} pengajuan.</span></p>"
+        )
+
+    def words(lang: Lang) -> dict[str, str]:
+        return {
+            "rate": _share(p["approval_rate"], lang),
+            "k": format_int(approved, lang),
+            "n": format_int(n, lang),
+            "bad": _share(p["default_rate"], lang),
+            "exp": _rupiah(p["expected_return"]),
+            "exp_loan": _rupiah(p["expected_return_per_loan"]),
+            "exp_share": _share(p["expected_return_per_rupiah"], lang, 2),
+            "real": _rupiah(p["realised_return"]),
+            "real_share": _share(p["realised_return_per_rupiah"], lang, 2),
+        }
+
+    en, id_ = words("en"), words("id")
+    return (
+        f"<p class='position'>The policy approves {en['rate']} of applications ({en['k']} of "
+        f"{en['n']}); {en['bad']} of those default; expected return {en['exp']} "
+        f"({en['exp_share']} of the amount lent, {en['exp_loan']} per approved loan), "
+        f"realised {en['real']} ({en['real_share']}).</p>"
+        f"<p class='position'><span class='id'>Kebijakan menyetujui {id_['rate']} pengajuan "
+        f"({id_['k']} dari {id_['n']}); {id_['bad']} di antaranya gagal bayar; perkiraan hasil "
+        f"{id_['exp']} ({id_['exp_share']} dari jumlah yang dipinjamkan, {id_['exp_loan']} per "
+        f"pinjaman yang disetujui), hasil nyata {id_['real']} ({id_['real_share']}).</span></p>"
+    )
+
+
+def _curve_table(curve: Sequence[Mapping[str, Any]], policy: Mapping[str, Any] | None) -> str:
+    def row(r: Mapping[str, Any], first: str) -> tuple[str, ...]:
+        return (
+            first,
+            _pct(r.get("pd_cut_off"), 2),
+            _pct(r["default_rate"], 2),
+            _rupiah(r["expected_return"]),
+            _pct(r["expected_return_per_rupiah"], 2),
+            _rupiah(r["realised_return"]),
+            _pct(r["realised_return_per_rupiah"], 2),
+        )
+
+    rows = [(float(r["approval_rate"]), row(r, _pct(r["approval_rate"]))) for r in curve]
+    if policy is not None and isinstance(policy.get("approval_rate"), float | int):
+        label = f"<strong>policy: {_pct(policy['approval_rate'])}</strong>"
+        rows.append((float(policy["approval_rate"]), row(policy, label)))
+    rows.sort(key=lambda r: r[0])
+    return _table(
+        [
+            "approval rate",
+            "PD cut-off",
+            "default rate among approved",
+            "expected return",
+            "expected per Rupiah lent",
+            "realised return",
+            "realised per Rupiah lent",
+        ],
+        [r for _, r in rows],
+        "curve",
+    )
+
+
+_CURVE_CAPTION = (
+    "Strategy curve: default rate among approved and return per Rupiah lent against the "
+    "approval rate, the policy marked"
+)
+
+
+def _decisions_html(d: Mapping[str, Any], images: Mapping[str, str]) -> str:
+    n = d["applications"]
+    shares = [(_decision(k), _num(d["counts"].get(k)), _pct(d["shares"].get(k))) for k in DECISIONS]
+    rules = [
+        (
+            f"<code>{_e(r['code'])}</code>",
+            _decision(r["decision"]),
+            _num(r["count"]),
+            _pct(r["share"]),
+            _text(r["text_en"]),
+        )
+        for r in d["rules"]
+    ]
+    top = d["top_grades"]
+    economics = _economics_rows(d["economics"])
+    out = (
+        "<p class='note'>The policy shipped with the model (cut-offs from the cooperative's "
+        "lending economics, affordability, arrears and thin-file rules) applied to the test "
+        f"period's {_num(n)} applications. A decision may fire several rules; the most "
+        "severe decides. A rule's text is shown as written, its {placeholders} filled per "
+        "application in the decision letter.</p>"
+        + _pairs(
+            [
+                ("Applications", _num(n)),
+                (
+                    "Grade A-B: share of applications / share of them approved",
+                    f"{_pct(top['share'])} / {_pct(top['approved'])}",
+                ),
+            ]
+        )
+        + "<h3>Decisions <span class='id'>Keputusan</span></h3>"
+        + _table(["decision", "applications", "share"], shares)
+        + "<h3>Rules fired <span class='id'>Aturan yang berlaku</span></h3>"
+        + (
+            _table(
+                ["rule", "leads to", "applications", "share", "officer text (English)"],
+                rules,
+                "wide",
+            )
+            if rules
+            else "<p class='na'>No rule fired.</p>"
+        )
+        + "<h3>Lending economics <span class='id'>Ekonomi pinjaman</span></h3>"
+        + _table(["parameter", "value", "unit and meaning", "field"], economics)
+        + "<h3>Strategy curve <span class='id'>Kurva strategi</span></h3>"
+    )
+    if not d["terms_available"]:
+        return out + (
+            "<p class='na'>Not available: the test rows carry no loan terms "
+            f"({', '.join(TERMS)}), so every decision was judged on the reference loan and "
+            "no return can be computed.</p>"
+        )
+    return (
+        out
+        + _position_sentences(d)
+        + "<p class='note'>Approving the safest share of applications by PD alone, each on "
+        "its own requested terms: the default rate among those approved (observed, more than "
+        "90 days past due within 12 months) and their return, expected from the PD and "
+        "realised with each loan's observed outcome. The policy need not sit on the curve: it "
+        "also refers and declines for arrears, affordability and thin files. The outcome is "
+        "observed for 12 months only, so on loans longer than that the realised return leaves "
+        "out later defaults that the expected return prices in.</p>"
+        + _img(images, "strategy_curve", _CURVE_CAPTION)
+        + _curve_table(d["curve"], d["policy"])
+    )
+
+
 def _band_cell(band: str) -> str:
     labels = {
         "stable": "stable (stabil)",
@@ -1129,6 +1410,37 @@ def _psi_html(p: Mapping[str, Any]) -> str:
     )
 
 
+_FAIRNESS_NAMES = {
+    "gender": "Gender <span class='id'>Jenis kelamin</span>",
+    "cooperative_profile": "Cooperative profile <span class='id'>Profil koperasi</span>",
+}
+
+_SCREENS = {
+    "unconditional": (
+        "Screen: approval rates as they are, the four-fifths rule (a hard check): nothing in "
+        "a cooperative's lending justifies a gap between these groups.",
+        "Penyaringan: tingkat persetujuan apa adanya, aturan empat-perlima (syarat mutlak): "
+        "tidak ada alasan dalam pembiayaan koperasi untuk selisih antara kelompok ini.",
+    ),
+    "grade_adjusted": (
+        "Screen: approval rates of members of equal risk (within each grade, the four-fifths "
+        "rule on approvals standardised for grade): these groups differ in true risk, so "
+        "unequal approval rates alone say nothing; the unconditional ratio is context.",
+        "Penyaringan: tingkat persetujuan anggota dengan risiko yang sama (dalam setiap "
+        "grade, aturan empat-perlima pada persetujuan yang distandarkan menurut grade): "
+        "risiko sebenarnya kelompok ini berbeda, sehingga selisih persetujuan saja belum "
+        "berarti; rasio tanpa penyesuaian hanya sebagai konteks.",
+    ),
+}
+
+
+def _verdict(passes: bool | None, label: str) -> str:
+    if passes is None:
+        return f"<span class='flag-fail'>{label}: n/a (cannot be judged)</span>"
+    css, word = ("flag-pass", "passes") if passes else ("flag-fail", "fails")
+    return f"<span class='{css}'>{label}: {word}</span>"
+
+
 def _fairness_html(fair: Mapping[str, Any]) -> str:
     if not fair:
         return (
@@ -1136,45 +1448,69 @@ def _fairness_html(fair: Mapping[str, Any]) -> str:
         )
     out = (
         "<p class='note'>Gender and area are never model inputs; they are kept for this test "
-        "only. Approval-rate ratio: lowest over highest approval rate among groups of at least "
-        "30 loans (four-fifths screen, pass at 0.80). Not declined counts referrals "
+        f"only. Ratios: lowest over highest rate among groups of at least {MIN_GROUP} loans, "
+        f"pass at {FOUR_FIFTHS:.2f}. Standardised approval: a group's approvals over those it "
+        "would get at the pooled approval rate of each of its members' grades (1.00: members "
+        "of equal risk approved as often as everyone's). Not declined counts referrals "
         "(Rujuk) as well as approvals (Setujui). Difference: mean PD minus observed rate "
-        "(positive: the model over-states the group's risk).</p>"
+        "(positive: the model over-states the group's risk); z: the difference in standard "
+        "errors of the group's defaults; a group is miscalibrated when both are beyond "
+        "noise.</p>"
     )
-    names = {
-        "gender": "Gender <span class='id'>Jenis kelamin</span>",
-        "cooperative_profile": "Cooperative profile <span class='id'>Profil koperasi</span>",
-    }
-    for column, figures in fair.items():
-        passes = figures["passes_four_fifths"]
-        verdict_css = "flag-pass" if passes else "flag-fail"
-        verdict = "passes" if passes else ("n/a" if figures["approval_ratio"] is None else "fails")
+    for column, f in fair.items():
+        unconditional = f["screen"] == "unconditional"
+        en, id_ = _SCREENS.get(f["screen"], (f"Screen: {_e(f['screen'])}.", ""))
+        screened = (
+            "Approval-rate ratio (unconditional)"
+            if unconditional
+            else "Equal-risk approval ratio (grade-adjusted)"
+        )
+        context = (
+            ("Grade-adjusted ratio (context)", _num(f["grade_adjusted_ratio"]))
+            if unconditional
+            else ("Unconditional approval-rate ratio (context)", _num(f["approval_ratio"]))
+        )
+        miscalibrated = ", ".join(_e(_group_label(g)) for g in f["miscalibrated"])
+        calibration = (
+            f"<span class='flag-fail'>miscalibrated: {miscalibrated}</span>"
+            if miscalibrated
+            else "<span class='flag-pass'>no group off beyond noise</span>"
+        )
+        small = ", ".join(_e(_group_label(g)) for g in f["groups_too_small"])
         rows = [
             (
                 _e(_group_label(r["group"])),
                 _num(r["n"]),
                 _num(r["defaults"]),
                 _pct(r["approval_rate"]),
+                _num(r["standardised_approval"], 2),
+                _pct(r["top_grades_approved"]),
                 _pct(r["not_declined_rate"]),
                 _num(r["auc"]),
                 _pct(r["mean_pd"], 2),
                 _pct(r["observed_rate"], 2),
                 _pct(r["difference"], 2),
+                _num(r["z"], 2),
+                "<span class='flag-fail'>yes</span>" if r["miscalibrated"] else "no",
             )
-            for r in figures["groups"]
+            for r in f["groups"]
         ]
-        small = ", ".join(_e(_group_label(g)) for g in figures["groups_too_small"])
         out += (
-            f"<h3>{names.get(column, _e(column))}</h3>"
+            f"<h3>{_FAIRNESS_NAMES.get(column, _e(column))}</h3>"
+            f"<p>{en} <span class='id'>{id_}</span></p>"
             + _pairs(
                 [
                     (
-                        "Approval-rate ratio",
-                        f"{_num(figures['approval_ratio'])} "
-                        f"<span class='{verdict_css}'>four-fifths screen: {verdict}</span>",
+                        screened,
+                        f"{_num(f['ratio'])} {_verdict(f['passes'], 'four-fifths screen')}",
                     ),
-                    ("Not-declined ratio", _num(figures["not_declined_ratio"])),
-                    ("Groups too small for the ratio", small or "none"),
+                    context,
+                    ("Not-declined ratio", _num(f["not_declined_ratio"])),
+                    (
+                        "Calibration by group",
+                        f"{calibration}; largest gap {_pct(f['max_calibration_gap'], 2)}",
+                    ),
+                    ("Groups too small for the ratios", small or "none"),
                 ]
             )
             + _table(
@@ -1183,16 +1519,43 @@ def _fairness_html(fair: Mapping[str, Any]) -> str:
                     "loans",
                     "defaults",
                     "approval rate",
+                    "standardised approval",
+                    "grade A-B approved",
                     "not declined",
                     "AUC",
                     "mean PD",
                     "observed rate",
                     "difference",
+                    "z",
+                    "miscalibrated",
                 ],
                 rows,
+                "wide",
             )
+            + _grade_group_table(f["by_grade"], [r["group"] for r in f["groups"]])
         )
     return out
+
+
+def _grade_group_table(by_grade: Sequence[Mapping[str, Any]], groups: Sequence[Any]) -> str:
+    """Approval rate per grade (rows) and group (columns), each with its number of loans."""
+    if not by_grade:
+        return "<p class='na'>Approval rates by grade: not available.</p>"
+    cells = {(str(r["grade"]), str(r["group"])): r for r in by_grade}
+    grades = sorted({str(r["grade"]) for r in by_grade})
+    rows = []
+    for grade in grades:
+        row = [_e(grade)]
+        for g in groups:
+            r = cells.get((grade, str(g)))
+            n = "" if r is None else f" <span class='note'>(n {_num(r['n'])})</span>"
+            row.append("–" if r is None else _pct(r["rate"]) + n)
+        rows.append(row)
+    return (
+        "<p class='note'>Approval rate within each grade by group "
+        "<span class='id'>Tingkat persetujuan per grade dan kelompok</span></p>"
+        + _table(["grade", *(_e(_group_label(g)) for g in groups)], rows, "by-grade")
+    )
 
 
 def _shap_html(shap_figures: Mapping[str, Any], images: Mapping[str, str]) -> str:

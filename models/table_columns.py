@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pandas.api.types as ptypes
 
+from features.application import DECLARED_COLUMNS
 from features.pipeline import LABELS
 from models.metrics import auc
 
@@ -71,6 +72,8 @@ def _reason(
         return "excluded by --exclude"
     if name in kept_out:
         return "kept for the fairness screen only, never a feature"
+    if name in DECLARED_COLUMNS:
+        return "declared on the loan form: the policy reads it, never a feature"
     if name.lower() == "id" or name.lower().endswith("_id"):
         return "an identifier (its name ends in _id)"
     if name.lower() in _OUTCOME_NAMES or _LABEL_NAME.match(name.lower()):

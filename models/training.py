@@ -8,9 +8,9 @@ from.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from features.catalog import (
     CATALOG,
     Feature,
     Monotone,
+    RiskFactor,
     categorical_names,
     feature_names,
     generic_feature,
@@ -32,7 +33,9 @@ from features.catalog import (
 from features.dask_cluster import dask_client
 from models.artifact import AmanahModel
 from models.calibration import PDCalibrator
+from models.decision_figures import decision_figures
 from models.experience import Experience
+from models.fairness import FAIRNESS, fairness_figures
 from models.grades import GradeBands
 from models.lgbm import (
     SearchResult,
@@ -42,7 +45,7 @@ from models.lgbm import (
     refit_lightgbm,
     refit_lightgbm_dask,
 )
-from models.metrics import auc, brier, calibration_by_group, calibration_error, four_fifths, psi
+from models.metrics import auc, brier, calibration_error, psi
 from models.model_input import ModelInput
 from models.policy import DecisionPolicy
 from models.reference import fit_reference
@@ -54,8 +57,9 @@ from models.woe import WoEScorecard
 
 AMANAH_TARGET = "default_12m"
 AMANAH_TIME = "application_date"
-FAIRNESS = ("gender", "cooperative_profile")
 TRAIN_SAMPLE = 20_000
+# the report's figures the artifact carries (its model card shows them)
+TEST_METRICS = ("auc", "brier", "calibration_error", "default_rate", "mean_pd")
 
 
 _DIRECTIONS: dict[int, Monotone] = {-1: -1, 0: 0, 1: 1}
@@ -102,7 +106,10 @@ def table_spec(
     if not names:
         listed = "; ".join(f"{c}: {why}" for c, why in dropped.items())
         raise TableError(f"no column is left to learn from ({listed or 'the table has none'})")
-    declared = (catalog or {}).get("features", {})
+    try:
+        declared = declared_features(catalog, frame.columns)
+    except TableError as exc:
+        raise TableError(f"catalog: {exc}") from None
     categorical = [
         c
         for c in names
@@ -110,9 +117,7 @@ def table_spec(
     ]
     monotone = []
     for c in names:
-        m = int(declared.get(c, {}).get("monotone", 0))
-        if m not in (-1, 0, 1):
-            raise TableError(f"catalog: monotone of {c!r} must be -1, 0 or 1; got {m}")
+        m = declared.get(c, 0)
         if m and c in categorical:
             raise TableError(f"catalog: {c!r} is categorical and cannot be monotone")
         monotone.append(m)
@@ -123,6 +128,50 @@ def table_spec(
     return FeatureSpec(
         names, categorical, monotone, "catalog file" if catalog else "inferred", entries, dropped
     )
+
+
+CATALOG_SHAPE = '{"features": {"column": {"monotone": 1}}} (monotone -1, 0 or 1)'
+
+
+def declared_features(catalog: object, columns: Iterable[object]) -> dict[str, int]:
+    """The monotone direction a catalog file declares per column ({} without one); raises
+    TableError naming what is wrong with its shape (`CATALOG_SHAPE`) or the columns it
+    names that the table does not have (the caller says which catalog)."""
+    if catalog is None:
+        return {}
+    if not isinstance(catalog, dict):
+        raise TableError(f"must be a JSON object {CATALOG_SHAPE}; got {_kind(catalog)}")
+    unknown_keys = sorted(str(k) for k in catalog if k != "features")
+    if unknown_keys:
+        raise TableError(
+            f"unknown key {', '.join(map(repr, unknown_keys))}; expected {CATALOG_SHAPE}"
+        )
+    features = catalog.get("features", {})
+    if not isinstance(features, dict):
+        raise TableError(f'"features" must be an object; got {_kind(features)}')
+    known = set(map(str, columns))
+    absent = [str(name) for name in features if name not in known]
+    if absent:
+        raise TableError(f"names columns the table does not have: {', '.join(absent)}")
+    out: dict[str, int] = {}
+    for name, entry in features.items():
+        if not isinstance(entry, dict):
+            raise TableError(
+                f'the entry of {name!r} must be an object like {{"monotone": 1}}; '
+                f"got {_kind(entry)}"
+            )
+        m = entry.get("monotone", 0)
+        if isinstance(m, bool) or m not in (-1, 0, 1):
+            raise TableError(f"monotone of {name!r} must be -1, 0 or 1; got {m!r}")
+        out[str(name)] = int(m)
+    return out
+
+
+def _kind(value: object) -> str:
+    """A JSON value's kind as a message names it."""
+    kinds = {dict: "an object", list: "a list", str: "a string", bool: "true/false",
+             int: "a number", float: "a number", type(None): "null"}  # fmt: skip
+    return kinds.get(type(value), type(value).__name__)
 
 
 def check_table(frame: pd.DataFrame, target: str, time_column: str | None) -> pd.Series:
@@ -261,6 +310,7 @@ class _Developed:
     inputs: ModelInput
     calibrator: PDCalibrator
     calibration_pd: np.ndarray  # PDs the grades are cut on (validation / out-of-fold)
+    calibration_y: np.ndarray  # their outcomes: the grades are monotone on them by construction
     reference_rows: np.ndarray  # mask of labelled rows the reference applicant comes from
     evaluated: np.ndarray  # mask of labelled rows the report's figures come from
     oof_margin: np.ndarray | None  # cross-validation: the report's margins
@@ -362,6 +412,7 @@ def _develop_out_of_time(
         inputs=inputs,
         calibrator=calibrator,
         calibration_pd=calibrator.predict(margin_valid),
+        calibration_y=y[va],
         # the latest period the model was developed on: its applicants look most like
         # today's (the training period's median member had under 6 months of history)
         reference_rows=va,
@@ -424,6 +475,7 @@ def _develop_cross_validated(
         inputs=inputs,
         calibrator=calibrator,
         calibration_pd=calibrator.predict(oof),
+        calibration_y=y,
         reference_rows=everyone,
         evaluated=everyone,
         oof_margin=oof,
@@ -486,39 +538,35 @@ def _finish(
     seed: int,
     engine: str,
 ) -> TrainingResult:
-    """The artifact from the developed parts, and its report on the evaluated rows."""
-    scorer = (
-        ScorecardScorer.from_scorecard(dev.scorecard, dev.inputs)
-        if dev.scorecard is not None
-        else None
-    )
+    """The artifact from the developed parts, and its report on the evaluated rows.
+
+    The report's figures need a model that scores, and the shipped artifact carries some
+    of them (test metrics, periods, how it was evaluated): the parts are scored as a
+    scoring core first, and the artifact is built once from the same parts, complete."""
     ref = dev.reference_rows
-    model = AmanahModel(
+    core = AmanahModel(
         booster=dev.booster,
-        scorecard=scorer,
+        scorecard=(
+            ScorecardScorer.from_scorecard(dev.scorecard, dev.inputs)
+            if dev.scorecard is not None
+            else None
+        ),
         inputs=dev.inputs,
         calibrator=dev.calibrator,
         scale=scale,
-        grades=GradeBands().fit(dev.calibration_pd),
+        grades=GradeBands().fit(dev.calibration_pd, dev.calibration_y),
         policy=policy,
         catalog=spec.catalog,
         reference=fit_reference(labelled[ref], y[ref], spec.names, spec.categorical),
         # the rows the shipped model learned from: its categories come from the same rows
         experience=Experience.fit(
-            dev.inputs, dev.inputs.matrix(labelled[dev.train_rows]), spec.monotone
+            dev.inputs,
+            dev.inputs.matrix(labelled[dev.train_rows]),
+            spec.monotone,
+            unchecked=[
+                f.name for f in spec.catalog if f.risk_factor == RiskFactor.LOCAL_CONDITIONS
+            ],
         ),
-        metadata={
-            "target": target,
-            "time_column": time_column,
-            "features_source": spec.source,
-            "columns_dropped": dict(spec.dropped),
-            "monotone": dict(zip(spec.names, spec.monotone, strict=True)),
-            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "seed": seed,
-            **dev.search,
-            "policy_version": policy.version,
-            "engine": engine,
-        },
     )
     test = labelled[dev.evaluated].reset_index(drop=True)
     # the WoE scorecard's PD travels with the evaluated rows (the report compares the two)
@@ -526,11 +574,11 @@ def _finish(
     scored = None
     if dev.oof_margin is not None:
         test[OUT_OF_FOLD_COLUMN] = dev.oof_margin
-        scored = model.decide_margins(dev.oof_margin, test)
+        scored = core.decide_margins(dev.oof_margin, test)
     train = labelled[dev.train_rows]
     train = train.sample(min(len(train), TRAIN_SAMPLE), random_state=seed).reset_index(drop=True)
-    train_pd = model.predict(train, reasons=False)["pd"].to_numpy()
-    report = evaluate(model, dev.baseline_pd, test, y[dev.evaluated], train_pd, scored=scored)
+    train_pd = core.predict(train, reasons=False)["pd"].to_numpy()
+    report = evaluate(core, dev.baseline_pd, test, y[dev.evaluated], train_pd, scored=scored)
     if dev.oof_margin is not None:
         report["evaluation"] = f"out-of-fold ({int(dev.parts.max()) + 1}-fold cross-validation)"
         rows = {"labelled": len(y), "folds": int(dev.parts.max()) + 1}
@@ -543,11 +591,24 @@ def _finish(
     report["family_selection"] = dev.search["family_selection"]
     report["refit"] = dev.search["refit"]
     report["columns_dropped"] = dict(spec.dropped)
-    model.metadata["test_metrics"] = {
-        k: report[k] for k in ("auc", "brier", "calibration_error", "default_rate", "mean_pd")
-    }
-    model.metadata["periods"] = report["periods"]
-    model.metadata["evaluation"] = report["evaluation"]
+    model = replace(
+        core,
+        metadata={
+            "target": target,
+            "time_column": time_column,
+            "features_source": spec.source,
+            "columns_dropped": dict(spec.dropped),
+            "monotone": dict(zip(spec.names, spec.monotone, strict=True)),
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "seed": seed,
+            **dev.search,
+            "policy_version": policy.version,
+            "engine": engine,
+            "test_metrics": {k: report[k] for k in TEST_METRICS},
+            "periods": report["periods"],
+            "evaluation": report["evaluation"],
+        },
+    )
     test[target] = y[dev.evaluated]
     return TrainingResult(model, dev.baseline, report, test, train, dev.trials)
 
@@ -602,28 +663,9 @@ def evaluate(
         report["auc_woe_baseline"] = auc(y, baseline_pd)
     if train_pd is not None:
         report["psi_score_train_vs_test"] = psi(model.scale.score(train_pd), model.scale.score(pd_))
-    fairness = approval_ratios(scored["decision"], test)
-    for column, figures in fairness.items():
-        groups = test[column].astype("str").to_numpy()
-        figures["calibration"] = calibration_by_group(y, pd_, groups).to_dict(orient="records")
-    report["fairness"] = fairness
+    report["fairness"] = fairness_figures(scored["decision"], pd_, scored["grade"], y, test)
+    report["policy_figures"] = decision_figures(scored, test, y, model.policy)
     return report
-
-
-def approval_ratios(decision: pd.Series, test: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """Per fairness column present: the four-fifths screen on approvals, and for context the
-    same ratio on "not declined" (a referral goes to an officer, not a decline)."""
-    approved = (decision == "approve").to_numpy()
-    not_declined = (decision != "decline").to_numpy()
-    out: dict[str, dict[str, Any]] = {}
-    for column in FAIRNESS:
-        if column in test.columns:
-            groups = test[column].astype("str").to_numpy()
-            out[column] = {
-                "four_fifths": four_fifths(approved, groups),
-                "four_fifths_not_declined": four_fifths(not_declined, groups),
-            }
-    return out
 
 
 def write_report(report: dict[str, Any], path: Path) -> None:

@@ -1,9 +1,20 @@
-"""The `amanah` command line: one entry point for generating, importing, exporting, demo."""
+"""The `amanah` command line: one entry point for generating, importing, exporting, building
+features, training, promoting and scoring. Each command parses its options, calls one
+function and prints; the training workflow itself is `models.workflow`.
+
+This is also the edge where the libraries' own chatter is silenced (`_quiet_libraries`):
+officers and analysts read this output, so MLflow's, Alembic's, LightGBM's and Dask's INFO
+lines and developer warnings do not reach them, and library code keeps its logging as is.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -25,21 +36,67 @@ from features.ledger.importer import LedgerImportError, import_ledger
 from features.ledger.sources import SourceError
 from features.ledger.store import Ledger, LedgerNotFoundError
 from features.ledger.summary import LedgerSummary, summarise
-from features.pipeline import build_features, read_training, source_ledger
+from features.pipeline import build_features
 from features.settings import get_settings
+from features.wording import format_rupiah
 
 if TYPE_CHECKING:
     from models.artifact import AmanahModel
-    from models.training import TrainingResult
 
 app = typer.Typer(
     name="amanah",
     help="Amanah: credit scoring for Koperasi Merah Putih (penilaian kredit koperasi).",
     no_args_is_help=True,
     add_completion=False,
+    # a docstring's lines are joined into paragraphs, so help text wraps to the terminal
+    rich_markup_mode="markdown",
 )
-console = Console()
+# soft wrap: a sentence is one line however narrow the terminal or log (tables still fit)
+console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
+LOG_WIDTH = 120  # tables written to a file or a pipe, where no terminal sets the width
+
+# loggers of the libraries a command drives; their INFO lines and warnings are for developers
+QUIET_LOGGERS = ("mlflow", "alembic", "sqlalchemy", "lightgbm", "distributed", "dask",
+                 "numba", "shap", "urllib3", "matplotlib", "py4j", "git")  # fmt: skip
+
+
+def _quiet_libraries() -> None:
+    """Silence the libraries at the command line's edge: their loggers to errors only,
+    their warnings off (a warning raised from our own modules still shows), MLflow's
+    download progress bars off."""
+    # MLflow sets its logger's level when it is imported (later, inside a command)
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    for module in (*QUIET_LOGGERS, "pandas", "pyarrow", "sklearn", "pydantic", "google",
+                   "opentelemetry", "mlflow_skinny"):  # fmt: skip
+        warnings.filterwarnings("ignore", module=rf"{module}(\.|$)")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+@app.callback()
+def _edge() -> None:
+    """Amanah: credit scoring for Koperasi Merah Putih (penilaian kredit koperasi)."""
+    _quiet_libraries()
+    for shown in (console, err):
+        if not shown.is_terminal:
+            shown.width = LOG_WIDTH
+
+
+@contextmanager
+def _step(description: str) -> Iterator[None]:
+    """A spinner while a long step runs, on a terminal only (logs and tests stay clean)."""
+    if not console.is_terminal:
+        yield
+        return
+    with console.status(f"{description}..."):
+        yield
+
+
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """ "1 cooperative", "2 cooperatives", "1,500 members" (thousands separated)."""
+    return f"{n:,} {noun if n == 1 else (nouns or noun + 's')}"
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -54,10 +111,10 @@ def _pii_key() -> bytes | None:
 
 def print_summary(summary: LedgerSummary) -> None:
     console.print(
-        f"[bold]{summary.cooperatives}[/] cooperatives, [bold]{summary.members:,}[/] members, "
-        f"[bold]{summary.loans_disbursed:,}[/] loans disbursed, "
-        f"{summary.loans_rejected:,} rejected "
-        f"(as of {summary.as_of.date()})"
+        f"[bold]{plural(summary.cooperatives, 'cooperative')}[/], "
+        f"[bold]{plural(summary.members, 'member')}[/], "
+        f"[bold]{plural(summary.loans_disbursed, 'loan')}[/] disbursed, "
+        f"{summary.loans_rejected:,} rejected (as of {summary.as_of.date()})"
     )
     rows = Table(title="Ledger rows per table")
     rows.add_column("table")
@@ -93,11 +150,14 @@ def generate(
     config = GeneratorConfig(cooperatives, members_per_coop, months, start, seed)
     began = time.perf_counter()
     try:
-        counts = generate_ledger(out, config, pii_key=_pii_key())
+        with _step(f"Generating {plural(cooperatives, 'cooperative')}"):
+            counts = generate_ledger(out, config, pii_key=_pii_key())
     except GeneratorConfigError as exc:
         raise _fail(str(exc)) from exc
     total = sum(sum(v.values()) for v in counts.values())
-    console.print(f"Wrote {total:,} ledger rows to {out} in {time.perf_counter() - began:.1f} s")
+    console.print(
+        f"Wrote {plural(total, 'ledger row')} to {out} in {time.perf_counter() - began:.1f} s"
+    )
 
 
 @app.command()
@@ -123,7 +183,11 @@ def demo(
 ) -> None:
     """Generate the demo ledger, build profiles and the training table, train the PD model,
     register it in the embedded MLflow store and run the promotion gate."""
+    from features.generator.oracle_comparison import compare_with_oracle
     from models.registry import promote as run_gate
+    from models.registry import store_location
+    from models.training import TableError
+    from models.workflow import train_and_register
 
     generate(
         out=out,
@@ -136,30 +200,39 @@ def demo(
     ledger = Ledger(out)
     print_summary(summarise(ledger))
     features_out = out.with_name(out.name + "-features")
-    report = build_features(out, features_out, ledger.as_of, force=True)
+    with _step("Building profiles and the training table"):
+        report = build_features(out, features_out, ledger.as_of, force=True)
     rows = sum(int(b["training_rows"]) for b in report.built)
     console.print(
-        f"Profiles and training table ({rows:,} applications, {len(feature_names())} features, "
-        f"3 labels) in "
-        f"{features_out} ({report.seconds:.1f} s)"
+        f"Profiles and training table ({plural(rows, 'application')}, "
+        f"{plural(len(feature_names()), 'feature')}, 3 labels) in {features_out} "
+        f"({report.seconds:.1f} s)"
     )
-    from models.training import TableError
-
     try:
-        logged = _train_and_register(features_out, seed=42, engine="local")
+        trained = train_and_register(
+            features_out, seed=42, engine="local", compare=compare_with_oracle, step=_step
+        )
     except TableError as exc:
         raise _fail(f"the demo's ledger cannot train a model: {exc}") from exc
-    decision = run_gate()
+    _print_training(
+        trained.report,
+        f"Registered version {trained.version} of amanah-pd as challenger (run {trained.run_id})",
+    )
+    with _step("Running the promotion gate"):
+        decision = run_gate()
     if decision.get("undefined"):
         raise _fail(f"Not promoted: {decision['reason']}", code=1)
     if not decision.get("promoted"):
         failed = [name for name, ok in decision.get("checks", {}).items() if not ok]
-        console.print(
-            f"[yellow]Promotion gate failed on: {', '.join(failed)}.[/] The demo promotes "
-            "anyway so the console has a champion; the reason is recorded on the version."
+        raise _fail(
+            f"Not promoted: the promotion gate failed on {', '.join(failed)}; version "
+            f"{trained.version} stays challenger (`amanah report --model "
+            "models:/amanah-pd@challenger` shows why)",
+            code=1,
         )
-        decision = run_gate(force=True, reason=f"demo bootstrap; gate failed on {failed}")
-    console.print(f"amanah-pd version {logged['version']} is champion. MLflow store: mlflow/")
+    console.print(
+        f"amanah-pd version {trained.version} is champion. MLflow store: {store_location()}"
+    )
 
 
 @app.command("import")
@@ -201,11 +274,18 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="Folder for CSV files, or a .xlsx path.")],
 ) -> None:
     """Write the ledger back to CSV files or an XLSX workbook (import gives it back unchanged)."""
+    if out.suffix and out.suffix.lower() != ".xlsx" and not out.is_dir():
+        raise _fail(
+            f"--out must be a folder for CSV files (a path without a suffix) or a .xlsx "
+            f"workbook; got {out.name}"
+        )
     try:
         counts = export_ledger(ledger, out)
     except (LedgerNotFoundError, ExportError) as exc:
         raise _fail(str(exc)) from exc
-    console.print(f"Wrote {sum(counts.values()):,} rows of {len(counts)} tables to {out}")
+    console.print(
+        f"Wrote {plural(sum(counts.values()), 'row')} of {plural(len(counts), 'table')} to {out}"
+    )
 
 
 features_app = typer.Typer(help="Point-in-time profiles and training tables.", no_args_is_help=True)
@@ -245,15 +325,16 @@ def features_build(
     except ValueError as exc:
         raise _fail(f"--as-of must be a date YYYY-MM-DD; got {as_of!r}") from exc
     try:
-        report = build_features(
-            ledger,
-            out,
-            when,
-            engine="dask" if engine == "dask" else "local",
-            workers=workers,
-            scheduler=scheduler,
-            force=force,
-        )
+        with _step("Building profiles and the training table"):
+            report = build_features(
+                ledger,
+                out,
+                when,
+                engine="dask" if engine == "dask" else "local",
+                workers=workers,
+                scheduler=scheduler,
+                force=force,
+            )
     except (LedgerNotFoundError, AsOfOutOfRangeError) as exc:
         raise _fail(str(exc)) from exc
     if report.rebuilt_because:
@@ -261,9 +342,9 @@ def features_build(
     rows = sum(int(b["training_rows"]) for b in report.built)
     as_of_day = report.as_of.date() if report.as_of is not None else "?"
     console.print(
-        f"Built {len(report.built)} partitions ({rows:,} applications, "
-        f"{report.ledger_rows:,} ledger rows) in {report.seconds:.1f} s; "
-        f"{len(report.skipped)} already built; profiles as of {as_of_day}"
+        f"Built {plural(len(report.built), 'partition')} ({plural(rows, 'application')}, "
+        f"{plural(report.ledger_rows, 'ledger row')}) in {report.seconds:.1f} s; "
+        f"{len(report.skipped):,} already built; profiles as of {as_of_day}"
     )
     for coop, reason in report.failed.items():
         err.print(f"[bold red]Partition {coop} failed:[/] {reason}")
@@ -334,69 +415,56 @@ def _print_training(report: dict[str, object], where: str) -> None:
                 f"{versus['reason_fidelity_top1_all']:.1%}",
                 soft_wrap=True,
             )
+    _print_decisions(report.get("policy_figures"))
     fairness = report.get("fairness", {})
     assert isinstance(fairness, dict)
     for column, fair in fairness.items():
-        ff = fair["four_fifths"]
-        console.print(
-            f"Approval-rate ratio by {column}: {ff['ratio']:.2f} (passes: {ff['passes']})"
-        )
+        console.print(_fairness_line(column, fair), soft_wrap=True)
     console.print(where)
 
 
-def _train_and_register(
-    features: Path, seed: int, engine: str, family: str = "auto"
-) -> dict[str, object]:
-    """Train on Amanah's training table, log and register a challenger, print the figures.
-
-    On generated data the test AUC is also compared with the generator's oracle on the same
-    loans, after training (the model never reads the oracle)."""
-    from features.generator.oracle_comparison import compare_with_oracle
-    from models.reasons import adverse_factors
-    from models.registry import log_training
-    from models.training import AMANAH_TARGET, AMANAH_TIME, catalog_spec, train_model
-
-    result = train_model(
-        read_training(features), catalog_spec(), AMANAH_TARGET, AMANAH_TIME, seed=seed,
-        engine=engine, family=family,
-    )  # fmt: skip
-    ledger = source_ledger(features)
-    versus = None
-    if ledger is not None:
-        test = result.test
-
-        def reasons() -> tuple[list[list[str]], pd.Series]:
-            scored = result.model.predict(test, lang="en")
-            return adverse_factors(scored), scored["decision"].isin(["refer", "decline"])
-
-        versus = compare_with_oracle(
-            ledger, test["loan_id"], test[AMANAH_TARGET].to_numpy(), result.report["auc"],
-            reasons=reasons,
-        )  # fmt: skip
-    if versus is not None:
-        versus.update(_held_out_city(result, features))
-        result.report["oracle"] = versus
-    logged = log_training(result, source=str(features), extra_metrics=versus)
-    _print_training(
-        result.report,
-        f"Registered version {logged['version']} of amanah-pd as challenger "
-        f"(run {logged['run_id']})",
+def _print_decisions(figures: object) -> None:
+    """The policy on the evaluated period: shares, grade A-B approval, and the return."""
+    if not isinstance(figures, dict):
+        return
+    shares = figures["shares"]
+    line = (
+        f"Decisions: approve {shares['approve']:.1%}, refer {shares['refer']:.1%}, "
+        f"decline {shares['decline']:.1%}; grade A-B approved "
+        f"{figures['top_grades']['approved']:.1%}"
     )
-    return logged
+    position = figures.get("policy")
+    if isinstance(position, dict) and position["approved"]:
+        line += (
+            f"; among approved loans {position['default_rate']:.1%} defaulted, expected return "
+            f"{format_rupiah(round(position['expected_return']))} "
+            f"({position['expected_return_per_rupiah']:.1%} of the amount lent), realised "
+            f"{format_rupiah(round(position['realised_return']))}"
+        )
+    console.print(line, soft_wrap=True)
 
 
-def _held_out_city(result: TrainingResult, features: Path) -> dict[str, float]:
-    """Generated data: the model judged on every labelled loan of a small city generated
-    with another seed (`models.held_out_city.DEMO_HELD_OUT`, cached beside the features),
-    the yardstick the test period cannot be; `bench/bench_held_out.py` measures it at size."""
-    from features.generator.oracle_comparison import compare_with_oracle
-    from models.held_out_city import DEMO_HELD_OUT, city_features, evaluate_on_city
+def _fairness_line(column: str, fair: dict[str, Any]) -> str:
+    """The screen the gate checks for a fairness column, with the other ratio beside it."""
 
-    city = city_features(DEMO_HELD_OUT, features.parent / (features.name + "-held-out-city"))
-    figures = evaluate_on_city(result.model, city, compare_with_oracle, result.baseline)
-    keys = ("auc", "calibration_error", "labelled_loans", "oracle_auc", "auc_share_of_oracle",
-            "default_rate", "mean_pd")  # fmt: skip
-    return {f"held_out_{k}": float(figures[k]) for k in keys if k in figures}
+    def ratio(value: float) -> str:
+        return "n/a" if value != value else f"{value:.2f}"
+
+    unconditional = fair["four_fifths"]["ratio"]
+    equal_risk = fair["grade_adjusted"]["ratio"]
+    off = fair["calibration"]["miscalibrated"]
+    calibration = f"PD off in {', '.join(off)}" if off else "calibrated in every group"
+    if fair["screen"] == "unconditional":
+        screened, context = unconditional, f"at equal risk {ratio(equal_risk)}"
+        what = "approval-rate ratio"
+    else:
+        screened, context = equal_risk, f"unconditional {ratio(unconditional)}, context"
+        what = "approval-rate ratio at equal risk (within grades)"
+    passes = "passes" if screened >= 0.8 else "fails"
+    return (
+        f"Fairness by {column}: {what} {ratio(screened)} ({passes} the four-fifths screen; "
+        f"{context}); {calibration}"
+    )
 
 
 @app.command()
@@ -428,39 +496,51 @@ def train(
 ) -> None:
     """Train the PD model: on Amanah's training table (registered in MLflow as a challenger)
     or on any table with a binary target (saved to --out)."""
-    import json as _json
-
-    from models.training import TableError, table_spec, train_model, write_report
+    from features.generator.oracle_comparison import compare_with_oracle
+    from models.training import TableError
+    from models.workflow import (
+        FeaturesNotFoundError,
+        read_catalog,
+        train_and_register,
+        train_on_table,
+    )
 
     if engine not in ("local", "dask"):
         raise _fail(f"--engine must be local or dask; got {engine!r}")
     if (features is None) == (table is None):
         raise _fail("give exactly one of --features DIR or --table FILE")
-    try:
-        if features is not None:
-            if not (features / "training").is_dir():
-                raise _fail(
-                    f"--features {features} has no training/ folder; run `amanah features build`"
-                )
-            _train_and_register(features, seed=seed, engine=engine, family=family)
-            return
-        assert table is not None
-        if target is None or out is None:
-            raise _fail("--table needs --target COLUMN and --out DIR")
-        frame = _read_table(table)
-        declared = _json.loads(catalog.read_text("utf-8")) if catalog else None
-        spec = table_spec(frame, target, time_column, declared, exclude=tuple(exclude or ()))
-        result = train_model(
-            frame, spec, target, time_column, seed=seed, engine=engine, family=family
+    if features is not None:
+        try:
+            trained = train_and_register(
+                features, seed=seed, engine=engine, family=family, compare=compare_with_oracle,
+                step=_step,
+            )  # fmt: skip
+        except FeaturesNotFoundError as exc:
+            raise _fail(f"--features {exc}") from exc
+        except TableError as exc:
+            raise _fail(str(exc)) from exc
+        _print_training(
+            trained.report,
+            f"Registered version {trained.version} of amanah-pd as challenger "
+            f"(run {trained.run_id})",
         )
+        return
+    assert table is not None
+    if target is None or out is None:
+        raise _fail("--table needs --target COLUMN and --out DIR")
+    frame = _read_table(table)
+    try:
+        declared = read_catalog(catalog, frame.columns) if catalog else None
+    except TableError as exc:
+        raise _fail(f"--catalog {exc}") from exc
+    try:
+        trained = train_on_table(
+            frame, target, time_column, declared, exclude=tuple(exclude or ()), family=family,
+            seed=seed, engine=engine, out=out, step=_step,
+        )  # fmt: skip
     except TableError as exc:
         raise _fail(str(exc)) from exc
-    result.model.save(out)
-    write_report(result.report, out / "report.json")
-    # what `amanah report --model DIR` needs to write the validation report later
-    result.test.to_parquet(out / "test_period.parquet", index=False)
-    result.train.to_parquet(out / "train_sample.parquet", index=False)
-    _print_training(result.report, f"Model and report written to {out}")
+    _print_training(trained.report, f"Model and report written to {out}")
 
 
 @app.command()
@@ -469,10 +549,13 @@ def promote(
     reason: Annotated[str | None, typer.Option(help="Why (required with --force).")] = None,
 ) -> None:
     """Run the promotion gate: challenger vs champion on the same test period."""
+    from models.registry import existing_store
     from models.registry import promote as run_gate
 
     try:
-        decision = run_gate(force=force, reason=reason)
+        existing_store()  # promoting reads the store: it never creates one
+        with _step("Running the promotion gate"):
+            decision = run_gate(force=force, reason=reason)
     except (LookupError, ValueError) as exc:
         raise _fail(str(exc)) from exc
     for name, ok in decision.get("checks", {}).items():
@@ -509,33 +592,54 @@ def _load_model(uri: str) -> AmanahModel:
     from models.registry import load
 
     try:
-        return load(uri)
+        with _step("Loading the model"):
+            return load(uri)
     except (LookupError, ValueError) as exc:
         raise _fail(f"--model {uri}: {exc}") from exc
 
 
+TABLE_SUFFIXES = (".csv", ".parquet", ".json")  # what --out of predict and score-batch writes
+
+
+def _table_out(out: Path) -> Path:
+    """`out`, refused before any work unless its suffix is one `_write_table` writes."""
+    if out.suffix.lower() not in TABLE_SUFFIXES:
+        raise _fail(
+            f"--out must be a {', '.join(TABLE_SUFFIXES[:-1])} or {TABLE_SUFFIXES[-1]} file; "
+            f"got {out.name}"
+        )
+    return out
+
+
 def _write_table(frame: pd.DataFrame, out: Path) -> None:
-    if out.suffix.lower() == ".parquet":
+    """CSV, Parquet, or JSON records (UTF-8, dates as ISO text), by the suffix."""
+    suffix = _table_out(out).suffix.lower()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".parquet":
         frame.to_parquet(out, index=False)
-    elif out.suffix.lower() == ".csv":
+    elif suffix == ".csv":
         frame.to_csv(out, index=False)
     else:
-        raise _fail(f"--out must be a .csv or .parquet file; got {out.name}")
+        text = frame.to_json(orient="records", force_ascii=False, date_format="iso", indent=1)
+        out.write_text(text, encoding="utf-8")
 
 
 @app.command()
 def predict(
     model: Annotated[str, MODEL_OPTION],
     table: Annotated[Path, typer.Option("--table", help="Rows to score (.csv or .parquet).")],
-    out: Annotated[Path, typer.Option("--out", help="Output file (.csv or .parquet).")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Output file (.csv, .parquet or .json records).")
+    ],
     lang: Annotated[str, LANG_OPTION] = "id",
 ) -> None:
     """Write pd, score, grade, the policy decision (rule codes) and the reasons (codes, texts
-    in --lang, impacts as JSON) for each row."""
+    in --lang, impacts) for each row."""
     from models.artifact import InputError
     from models.registry import flat_output
 
     chosen = _lang(lang)
+    _table_out(out)
     frame = _read_table(table)
     loaded = _load_model(model)
     try:
@@ -544,11 +648,10 @@ def predict(
         raise _fail(str(exc)) from exc
     result = pd.concat([frame, scored], axis=1)
     _write_table(result, out)
-    console.print(f"Scored {len(result):,} rows into {out}")
+    console.print(f"Scored {plural(len(result), 'row')} into {out}")
 
 
 def _money(amount: object) -> str:
-    from features.wording import format_rupiah
 
     return "-" if amount is None else format_rupiah(int(amount))  # type: ignore[call-overload]
 
@@ -568,9 +671,14 @@ def print_scored(scored: dict[str, Any], lang: Lang) -> None:
         "id": ("Tingkat risiko", "Skor", "Rekomendasi", "Plafon maksimum", "Angsuran"),
         "en": ("Risk grade", "Score", "Recommendation", "Maximum amount", "Instalment"),
     }[lang]
+    decided = decision_words[scored["decision"]]
+    offered = scored.get("approved_amount")
+    if scored["decision"] == "approve" and offered is not None:
+        # a counter-offer reads as one: approve this amount, not the one asked for
+        decided += f" {_money(offered)}"
     console.print(
         f"[bold]{label[0]} {scored['grade']}[/]  PD {format_percent(scored['pd'], lang, 1)}  "
-        f"{label[1]} {scored['score']}  {label[2]}: [bold]{decision_words[scored['decision']]}"
+        f"{label[1]} {scored['score']}  {label[2]}: [bold]{decided}"
         f"[/]  {label[3]}: {_money(scored['max_recommended_amount'])}  {label[4]}: "
         f"{_money(scored['instalment'])}",
         soft_wrap=True,
@@ -636,6 +744,21 @@ def score(
     model: Annotated[str, MODEL_OPTION] = CHAMPION_URI,
     lang: Annotated[str, LANG_OPTION] = "id",
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    declared_income: Annotated[
+        str | None,
+        typer.Option("--declared-income", help="Monthly income the member declared (Rupiah)."),
+    ] = None,
+    declared_expenses: Annotated[
+        str | None,
+        typer.Option("--declared-expenses", help="Household expenses she declared (Rupiah)."),
+    ] = None,
+    income_verified: Annotated[
+        bool | None,
+        typer.Option(
+            "--income-verified/--income-not-verified",
+            help="Whether an officer verified the declared figures.",
+        ),
+    ] = None,
 ) -> None:
     """Score one application from the current profile store, as an officer at the counter."""
     import json as _json
@@ -653,6 +776,13 @@ def score(
             purpose=purpose,
             product=product,
             flat_monthly_rate=_parsed("--rate", rate, parse_rate),
+            declared_monthly_income=None
+            if declared_income is None
+            else _parsed("--declared-income", declared_income, parse_rupiah),
+            declared_household_expenses=None
+            if declared_expenses is None
+            else _parsed("--declared-expenses", declared_expenses, parse_rupiah),
+            income_verified=income_verified,
         )
         store = ProfileStore(features)
     except (LoanRequestError, ProfileStoreError) as exc:
@@ -673,7 +803,9 @@ def score_batch(
     applications: Annotated[
         Path, typer.Option("--applications", help="Applications (.csv or .parquet).")
     ],
-    out: Annotated[Path, typer.Option("--out", help="Output file (.csv or .parquet).")],
+    out: Annotated[
+        Path, typer.Option("--out", help="Output file (.csv, .parquet or .json records).")
+    ],
     features: Annotated[
         Path, typer.Option("--features", help="Features folder with the current profiles.")
     ] = Path("data/demo-features"),
@@ -694,19 +826,22 @@ def score_batch(
     chosen = _lang(lang)
     if engine not in ("local", "dask"):
         raise _fail(f"--engine must be local or dask; got {engine!r}")
+    _table_out(out)
     requests = _read_table(applications)
     loaded = _load_model(model)
     try:
-        scored = run_batch(
-            loaded, features, requests, lang=chosen,
-            engine="dask" if engine == "dask" else "local", workers=workers, scheduler=scheduler,
-        )  # fmt: skip
+        with _step(f"Scoring {plural(len(requests), 'application')}"):
+            scored = run_batch(
+                loaded, features, requests, lang=chosen,
+                engine="dask" if engine == "dask" else "local", workers=workers,
+                scheduler=scheduler,
+            )  # fmt: skip
     except (LoanRequestError, ProfileStoreError) as exc:
         raise _fail(f"--applications {applications}: {exc}") from exc
     _write_table(scored, out)
     counts = scored["decision"].value_counts().to_dict()
     console.print(
-        f"Scored {len(scored):,} applications into {out}: "
+        f"Scored {plural(len(scored), 'application')} into {out}: "
         + ", ".join(f"{k} {v:,}" for k, v in counts.items())
     )
 
@@ -721,8 +856,15 @@ def report(
     """Write the validation report (one self-contained HTML file) of a registered version."""
     from models.registry import write_version_report
 
+    if out.suffix.lower() != ".html":
+        raise _fail(f"--out must be an .html file; got {out.name}")
     try:
-        written = write_version_report(model, out)
+        with _step("Writing the validation report"):
+            written = write_version_report(model, out)
     except (LookupError, ValueError) as exc:
-        raise _fail(str(exc)) from exc
+        raise _fail(f"--model {model}: {exc}") from exc
     console.print(f"Validation report written to {written}")
+
+
+if __name__ == "__main__":
+    app()

@@ -313,9 +313,24 @@ def _decide(outside: list[list[str]], grade: str = "A", **terms: float) -> dict[
     }
     return DecisionPolicy().decide_arrays(
         np.array([grade] * n, dtype=object),
-        *(np.full(n, v) for v in values.values()),
+        np.full(n, _PD[grade]),
+        {k: np.full(n, v) for k, v in values.items()},
         outside_experience=[[LABELS.get(name, name) for name in row] for row in outside],
     )
+
+
+# a PD per grade letter: A and B approved by risk, C in the refer band, E declined, for
+# the standard loan (Rp 5.000.000, 12 months, 1,5% flat: approve up to 15,7%, decline
+# above 18,9%)
+_PD = {"A": 0.01, "B": 0.03, "C": 0.16, "E": 0.30}
+_TERMS = ("loan_amount", "tenor_months", "flat_monthly_rate", "estimated_monthly_income",
+          "existing_debt_service", "months_of_history")  # fmt: skip
+
+
+def _standard(n: int) -> dict[str, np.ndarray]:
+    return {
+        k: np.full(n, v) for k, v in zip(_TERMS, (5e6, 12.0, 0.015, 4e6, 0.0, 24.0), strict=True)
+    }
 
 
 def test_an_approve_outside_experience_becomes_refer_naming_the_features() -> None:
@@ -323,17 +338,20 @@ def test_an_approve_outside_experience_becomes_refer_naming_the_features() -> No
     assert outside_names(checked) == [["membership_months"], []]
     out = DecisionPolicy().decide_arrays(
         np.array(["A", "A"], dtype=object),
-        *(np.full(2, v) for v in (5e6, 12.0, 0.015, 4e6, 0.0, 24.0)),
+        np.full(2, _PD["A"]),
+        _standard(2),
         outside_experience=outside_labels(checked, LABELS),
     )
     assert out["decision"].tolist() == ["refer", "approve"]
-    assert out["rule_codes"] == [["OUTSIDE_EXPERIENCE", "GRADE_APPROVE"], ["GRADE_APPROVE"]]
+    assert out["rule_codes"] == [["OUTSIDE_EXPERIENCE", "RISK_APPROVE"], ["RISK_APPROVE"]]
     rule = RULES["OUTSIDE_EXPERIENCE"]
     assert out["reason_id"][0] == (
         "Data berikut berada di luar pengalaman model (di luar yang terlihat pada data "
         "pelatihannya), sehingga hasilnya perlu ditinjau petugas: Lama keanggotaan di "
         "koperasi, dalam bulan sejak bergabung. "
-        + RULES["GRADE_APPROVE"].text_id.format(grade="A", grade_label="sangat rendah")
+        + RULES["RISK_APPROVE"].text_id.format(
+            pd="1%", grade="A", grade_label="sangat rendah", pd_approve="15,7%"
+        )
     )
     assert out["reason_en"][0].startswith(
         rule.text_en.format(features="Months since the member joined the cooperative")
@@ -365,7 +383,8 @@ def test_outside_experience_may_be_an_object_column_and_is_checked() -> None:
     column = pd.Series([[], [LABELS["business_sector"]]]).to_numpy()
     out = DecisionPolicy().decide_arrays(
         np.array(["B", "B"], dtype=object),
-        *(np.full(2, v) for v in (5e6, 12.0, 0.015, 4e6, 0.0, 24.0)),
+        np.full(2, _PD["B"]),
+        _standard(2),
         outside_experience=column,
         langs=("en",),
     )
@@ -383,7 +402,8 @@ def test_outside_experience_may_be_an_object_column_and_is_checked() -> None:
 def _decide_raw(outside: Any) -> dict[str, Any]:
     return DecisionPolicy().decide_arrays(
         np.array(["A"], dtype=object),
-        *(np.full(1, v) for v in (5e6, 12.0, 0.015, 4e6, 0.0, 24.0)),
+        np.full(1, _PD["A"]),
+        _standard(1),
         outside_experience=outside,
     )
 
@@ -391,7 +411,7 @@ def _decide_raw(outside: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("grade", "terms", "decisive"),
     [
-        ("E", {}, "GRADE_DECLINE"),
+        ("E", {}, "RISK_DECLINE"),
         # 35% of Rp 200.000 leaves Rp 70.000 a month: not even the minimum loan fits
         ("A", {"estimated_monthly_income": 200_000.0}, "AFFORDABILITY_DECLINE"),
     ],
@@ -409,32 +429,33 @@ def test_a_decline_stays_decline_and_lists_the_code(
 
 def test_a_refer_stays_refer_and_without_outside_nothing_changes() -> None:
     assert _decide([["in_group"]], grade="C")["rule_codes"] == [
-        ["OUTSIDE_EXPERIENCE", "GRADE_REFER"]
+        ["OUTSIDE_EXPERIENCE", "RISK_REFER"]
     ]
     inside = _decide([[], []])
     unchecked = DecisionPolicy().decide_arrays(
         np.array(["A", "A"], dtype=object),
-        *(np.full(2, v) for v in (5e6, 12.0, 0.015, 4e6, 0.0, 24.0)),
+        np.full(2, _PD["A"]),
+        _standard(2),
     )
-    assert inside["rule_codes"] == unchecked["rule_codes"] == [["GRADE_APPROVE"]] * 2
+    assert inside["rule_codes"] == unchecked["rule_codes"] == [["RISK_APPROVE"]] * 2
     assert inside["reason_id"] == unchecked["reason_id"]
 
 
 def test_frame_decide_takes_outside_and_checks_its_length() -> None:
     frame = pd.DataFrame(
-        [{"grade": "B", "loan_amount": 5e6, "tenor_months": 12, "flat_monthly_rate": 0.015,
+        [{"grade": "B", "pd": 0.03, "loan_amount": 5e6, "tenor_months": 12, "flat_monthly_rate": 0.015,
           "estimated_monthly_income": 4e6, "existing_debt_service": 0, "months_of_history": 24}] * 2
     )  # fmt: skip
     out = DecisionPolicy().decide(frame, outside_experience=[[], ["group_size"]])
     assert out["decision"].tolist() == ["approve", "refer"]
-    assert out["rule_codes"].tolist()[1] == ["OUTSIDE_EXPERIENCE", "GRADE_APPROVE"]
+    assert out["rule_codes"].tolist()[1] == ["OUTSIDE_EXPERIENCE", "RISK_APPROVE"]
     with pytest.raises(ValueError, match="one entry per application"):
         DecisionPolicy().decide(frame, outside_experience=[["group_size"]])
 
 
 def test_policy_version_is_bumped_and_round_trips() -> None:
     policy = DecisionPolicy()
-    assert policy.version == "2026.12-1"
+    assert policy.version == "2026.12-2"
     assert DecisionPolicy.from_dict(json.loads(json.dumps(policy.to_dict()))) == policy
 
 
@@ -471,3 +492,15 @@ def test_a_monotone_feature_is_outside_only_on_its_risk_raising_side() -> None:
     # without directions both sides are outside
     plain = _check_records(rows)
     assert all(plain)
+
+
+def test_unchecked_features_are_never_outside_and_round_trip() -> None:
+    names = [f for f in FEATURES if f not in INPUTS.categories][:2]
+    exp = Experience.fit(INPUTS, INPUTS.matrix(_training()), unchecked=[names[0], "not_a_feature"])
+    assert exp.unchecked == (names[0],)
+    X = INPUTS.matrix(_training())[:1].copy()
+    X[0, list(INPUTS.features).index(names[0])] = 1e12
+    X[0, list(INPUTS.features).index(names[1])] = 1e12
+    (row,) = exp.check(X, np.zeros_like(X, dtype=bool))
+    assert [o.feature for o in row] == [names[1]]
+    assert Experience.from_dict(json.loads(json.dumps(exp.to_dict()))) == exp

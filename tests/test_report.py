@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,7 +20,11 @@ from scipy.stats import ks_2samp
 from sklearn.metrics import roc_auc_score
 
 from features.catalog import feature
+from features.wording import format_percent, format_rupiah, round_half_up
+from models import plots
+from models.fairness import fairness_figures
 from models.metrics import psi
+from models.policy import RULES
 from models.report import (
     WOE_COLUMN,
     ReportInputs,
@@ -46,6 +52,7 @@ SECTIONS = (
     "Score distribution by outcome",
     "Observed default rate by grade",
     "Gains by decile",
+    "Decisions and economics",
     "Population stability (PSI)",
     "Fairness",
     "SHAP explanations",
@@ -121,9 +128,22 @@ def train_rows(table: pd.DataFrame) -> pd.DataFrame:
     return table[(out_of_time_split(table[TIME]) == "train").to_numpy()].reset_index(drop=True)
 
 
+def _with_terms(test: pd.DataFrame, seed: int = 7) -> pd.DataFrame:
+    """The test rows with loan terms and a ledger income, as loan applications carry them:
+    the policy then decides on each loan's own economics and the report shows its returns."""
+    rng = np.random.default_rng(seed)
+    n = len(test)
+    out = test.copy()
+    out["loan_amount"] = rng.choice([1_000_000, 2_500_000, 5_000_000, 10_000_000, 20_000_000], n)
+    out["tenor_months"] = rng.choice([6, 12, 18, 24], n)
+    out["flat_monthly_rate"] = rng.choice([0.01, 0.015, 0.02], n)
+    out["estimated_monthly_income"] = rng.choice([3_000_000, 6_000_000, 12_000_000], n)
+    return out
+
+
 @pytest.fixture(scope="module")
 def full(trained: TrainingResult, train_rows: pd.DataFrame) -> ReportInputs:
-    test = trained.test.copy()
+    test = _with_terms(trained.test)
     test[WOE_COLUMN] = trained.baseline.predict_proba(test[trained.baseline.features_])
     return ReportInputs(
         model=trained.model,
@@ -147,13 +167,25 @@ def page(full: ReportInputs) -> str:
     return render_report(full)
 
 
+@pytest.fixture(scope="module")
+def figures(full: ReportInputs) -> dict[str, Any]:
+    return report_figures(full)
+
+
+@pytest.fixture(scope="module")
+def scored(full: ReportInputs) -> pd.DataFrame:
+    """The test rows' answers, computed apart from the report."""
+    return full.model.predict(full.test, reasons=False)
+
+
 def _text(page: str) -> str:
     """The page without its embedded images (base64 may spell anything)."""
     return IMAGE.sub("", page)
 
 
-def test_ks_and_gini_agree_with_scipy_and_sklearn(full: ReportInputs) -> None:
-    figures = report_figures(full)
+def test_ks_and_gini_agree_with_scipy_and_sklearn(
+    full: ReportInputs, figures: dict[str, Any]
+) -> None:
     y = full.test[TARGET].to_numpy()
     pd_ = full.model.predict(full.test, reasons=False)["pd"].to_numpy()
     d = figures["discrimination"]
@@ -179,8 +211,7 @@ def test_ks_and_gini_agree_with_scipy_and_sklearn(full: ReportInputs) -> None:
     json.dumps(figures, allow_nan=False)  # JSON-ready: no NaN anywhere
 
 
-def test_gains_table_adds_up(full: ReportInputs) -> None:
-    figures = report_figures(full)
+def test_gains_table_adds_up(full: ReportInputs, figures: dict[str, Any]) -> None:
     gains = pd.DataFrame(figures["gains"])
     y = full.test[TARGET].to_numpy()
     assert gains["n"].sum() == len(y) and gains["defaults"].sum() == y.sum()
@@ -243,7 +274,7 @@ def test_html_is_self_contained_with_every_section(
     assert "http://" not in page and "https://" not in page
     assert not re.search(r"<(script|link|iframe)\b", page, re.I)
     assert not re.search(r"\b(src|href)\s*=\s*[\"'](?!data:image/png;base64,|#)", page)
-    assert page.count('src="data:image/png;base64,') >= 10  # ROC x2, KS, ..., SHAP 1 + 3
+    assert page.count('src="data:image/png;base64,') >= 11  # ROC x2, KS, ..., curve, SHAP 1 + 3
     for heading in (*SECTIONS, "Examples of reasons", "Against the oracle", "Reason fidelity"):
         assert f"<h2>{heading}" in page, heading
     assert "@media print" in page and "Signed off by" in page
@@ -267,6 +298,7 @@ def test_report_without_train_reference_or_baseline(trained: TrainingResult) -> 
     test = trained.test.drop(columns=["pd_woe_baseline"])  # training now stores it
     bare = ReportInputs(model=trained.model, test=test, target=TARGET, shap_rows=SHAP_ROWS)
     figures = report_figures(bare)
+    bare_scored = trained.model.predict(test, reasons=False)
     assert figures["psi"]["available"] is False
     assert figures["challenger"]["available"] is False
     assert figures["header"]["reference"] is None
@@ -280,6 +312,15 @@ def test_report_without_train_reference_or_baseline(trained: TrainingResult) -> 
     assert "Reference applicant" not in text
     assert "<h2>Examples of reasons" not in page and "<h2>Against the oracle" not in page
     assert page.count("data:image/png;base64,") >= 9
+    # no loan terms: decisions and rules still shown, the economics of returns are not
+    decisions = figures["decisions"]
+    assert decisions["terms_available"] is False
+    assert decisions["policy"] is None and decisions["curve"] == []
+    shares = bare_scored["decision"].value_counts(normalize=True)
+    for d, share in decisions["shares"].items():
+        assert share == pytest.approx(shares.get(d, 0.0), abs=1e-12)
+    assert "the test rows carry no loan terms" in text
+    assert "Strategy curve: default rate" not in text
     assert not re.search(r"\bnan\b", text, re.I)
 
 
@@ -305,3 +346,180 @@ def test_one_class_group_and_one_class_test_period_read_na(trained: TrainingResu
     text = _text(render_report(inputs))
     assert "Plot not available" in text and "SHAP was switched off" in text
     assert not re.search(r"\bnan\b", text, re.I)
+
+
+def _section(page: str, anchor: str) -> str:
+    found = re.search(rf'<section id="{anchor}">.*?</section>', page, re.S)
+    assert found is not None, anchor
+    return _text(found.group(0))
+
+
+def test_decisions_section_matches_the_scored_rows(
+    full: ReportInputs, figures: dict[str, Any], scored: pd.DataFrame, page: str
+) -> None:
+    d = figures["decisions"]
+    n = len(full.test)
+    assert d["applications"] == n and d["terms_available"] is True
+    # the decision shares and counts are the scored decisions'
+    counts = scored["decision"].value_counts()
+    assert d["counts"] == {k: int(counts.get(k, 0)) for k in ("approve", "refer", "decline")}
+    for k, share in d["shares"].items():
+        assert share == pytest.approx(counts.get(k, 0) / n, abs=1e-12)
+    assert d["counts"]["approve"] > 0 and d["counts"]["decline"] > 0  # the data exercise both
+    # every fired rule, how often, most frequent first, with the policy's officer text
+    fired = Counter(code for codes in scored["rule_codes"] for code in codes)
+    assert {r["code"]: r["count"] for r in d["rules"]} == dict(fired)
+    assert [r["count"] for r in d["rules"]] == sorted(fired.values(), reverse=True)
+    for r in d["rules"]:
+        assert r["share"] == pytest.approx(fired[r["code"]] / n)
+        assert r["text_en"] == RULES[r["code"]].text_en
+        assert r["decision"] == RULES[r["code"]].decision
+
+    # the policy's position, against the economics computed by hand (models/economics.py)
+    econ = full.model.policy.economics
+    assert d["economics"] == econ.to_dict()
+    approved = (scored["decision"] == "approve").to_numpy()
+    y = full.test[TARGET].to_numpy(dtype=float)[approved]
+    tenor, rate = (
+        full.test[c].to_numpy(dtype=float)[approved] for c in ("tenor_months", "flat_monthly_rate")
+    )
+    # an approval lends what the policy offered: the request, or less on a counter-offer
+    amount = scored["approved_amount"].to_numpy(dtype=float)[approved]
+    assert (amount <= full.test["loan_amount"].to_numpy(dtype=float)[approved]).all()
+    earned = amount * (rate * tenor + econ.admin_fee_rate)
+    cost = amount * econ.cost_of_funds_annual / 12 * (tenor + 1) / 2 + econ.operating_cost_per_loan
+    realised = (1 - y) * earned - y * econ.loss_given_default * amount - cost
+    p = d["policy"]
+    assert p["approval_rate"] == pytest.approx(approved.mean())
+    assert p["approved"] == approved.sum()
+    assert p["default_rate"] == pytest.approx(y.mean())
+    assert p["realised_return"] == pytest.approx(realised.sum())
+    assert p["realised_return_per_rupiah"] == pytest.approx(realised.sum() / amount.sum())
+    # the policy's own expected return per loan (whole Rupiah) adds up to the position's
+    per_loan = scored["expected_return"].to_numpy(dtype=float)[approved]
+    assert p["expected_return"] == pytest.approx(per_loan.sum(), abs=0.5 * approved.sum() + 1)
+    # the strategy curve: 20 points, approving everyone at the end
+    curve = pd.DataFrame(d["curve"])
+    assert len(curve) == 20 and curve["approval_rate"].is_monotonic_increasing
+    assert curve["approval_rate"].iloc[-1] == 1.0
+    assert curve["default_rate"].iloc[-1] == pytest.approx(full.test[TARGET].mean())
+    assert curve["pd_cut_off"].is_monotonic_increasing
+
+    # the page: the section, its tables, the plot and the position in words
+    html = _section(page, "decisions")
+    assert "<h2>Decisions and economics" in html and "Keputusan dan ekonomi pinjaman" in html
+    labels = {
+        "approve": "approve (Setujui)",
+        "refer": "refer (Rujuk)",
+        "decline": "decline (Tolak)",
+    }
+    for k, label in labels.items():
+        row = f"<tr><td>{label}</td><td>{d['counts'][k]:,}</td><td>{100 * d['shares'][k]:.1f}%</td>"
+        assert row in html, row
+    for r in d["rules"]:
+        assert f"<code>{r['code']}</code>" in html
+    assert "Rp 50.000 per loan" in html and "Rp 5.000.000, 12 months" in html
+    assert html.count("<tr><td>") >= 20 + 1 + 3 + len(d["rules"])
+    assert "Strategy curve: default rate among approved" in html
+    assert re.search(r'<section id="decisions">.*?data:image/png;base64,.*?</section>', page, re.S)
+    rupiah = format_rupiah(int(round_half_up(p["expected_return"])))
+    assert (
+        f"The policy approves {format_percent(p['approval_rate'], 'en', 1)} of applications "
+        f"({int(p['approved'])} of {n}); {format_percent(p['default_rate'], 'en', 1)} of those "
+        f"default; expected return {rupiah} "
+        f"({format_percent(p['expected_return_per_rupiah'], 'en', 2)} of the amount lent"
+    ) in html
+    assert f"Kebijakan menyetujui {format_percent(p['approval_rate'], 'id', 1)} pengajuan" in html
+    realised_rp = format_rupiah(int(round_half_up(p["realised_return"])))
+    assert f"realised {realised_rp}" in html
+
+
+def test_strategy_curve_plot_marks_the_policy(figures: dict[str, Any]) -> None:
+    d = figures["decisions"]
+    fig = plots.strategy_curve_figure(pd.DataFrame(d["curve"]), d["policy"])
+    risk, money = fig.axes[:2]
+    p = d["policy"]
+    stars = [line for line in risk.lines if line.get_marker() == "*"]
+    assert len(stars) == 1
+    assert stars[0].get_xdata()[0] == pytest.approx(p["approval_rate"])
+    assert stars[0].get_ydata()[0] == pytest.approx(p["default_rate"])
+    ys = sorted(line.get_ydata()[0] for line in money.lines if line.get_marker() == "*")
+    assert ys == pytest.approx(
+        sorted([p["expected_return_per_rupiah"], p["realised_return_per_rupiah"]])
+    )
+    curve = [line for line in risk.lines if line.get_marker() == "o"]
+    assert list(curve[0].get_xdata()) == pytest.approx([r["approval_rate"] for r in d["curve"]])
+    assert plots.png_data_uri(fig).startswith("data:image/png;base64,")
+
+
+def test_fairness_section_uses_the_fairness_screen(
+    full: ReportInputs, figures: dict[str, Any], scored: pd.DataFrame, page: str
+) -> None:
+    y = full.test[TARGET].to_numpy(dtype=float)
+    pd_ = scored["pd"].to_numpy(dtype=float)
+    expected = fairness_figures(scored["decision"], pd_, scored["grade"], y, full.test)
+    fair = figures["fairness"]
+    assert set(fair) == {"gender", "cooperative_profile"}
+    gender, profile = fair["gender"], fair["cooperative_profile"]
+    # gender: the unconditional four-fifths screen; cooperative profile: equal risk
+    assert gender["screen"] == "unconditional" and profile["screen"] == "grade_adjusted"
+    assert gender["ratio"] == pytest.approx(expected["gender"]["four_fifths"]["ratio"])
+    adjusted = expected["cooperative_profile"]["grade_adjusted"]["ratio"]
+    assert profile["ratio"] == pytest.approx(adjusted)
+    assert profile["approval_ratio"] == pytest.approx(
+        expected["cooperative_profile"]["four_fifths"]["ratio"]
+    )
+    # the grade-adjusted ratio by hand: approvals over those at each grade's pooled rate
+    frame = pd.DataFrame(
+        {
+            "a": (scored["decision"] == "approve").to_numpy(),
+            "g": full.test["cooperative_profile"].astype(str).to_numpy(),
+            "k": scored["grade"].astype(str).to_numpy(),
+        }
+    )
+    at_pooled = frame["k"].map(frame.groupby("k")["a"].mean()).groupby(frame["g"]).sum()
+    standardised = frame.groupby("g")["a"].sum() / at_pooled
+    assert profile["ratio"] == pytest.approx(standardised.min() / standardised.max())
+    rows = {r["group"]: r for r in profile["groups"]}
+    for g, value in standardised.items():
+        assert rows[g]["standardised_approval"] == pytest.approx(value)
+        part = frame[frame["g"] == g]
+        assert rows[g]["approval_rate"] == pytest.approx(part["a"].mean())
+        top = part[part["k"].isin(["A", "B"])]
+        assert rows[g]["top_grades_approved"] == pytest.approx(top["a"].mean())
+        assert rows[g]["n"] == len(part)
+    for column in ("gender", "cooperative_profile"):
+        f, e = fair[column], expected[column]
+        assert f["passes"] == (f["ratio"] >= 0.8)
+        assert f["miscalibrated"] == e["calibration"]["miscalibrated"]
+        table = {str(r["group"]): r for r in e["calibration"]["table"]}
+        for r in f["groups"]:
+            assert r["z"] == pytest.approx(table[r["group"]]["z"])
+            assert r["difference"] == pytest.approx(table[r["group"]]["difference"])
+            assert r["miscalibrated"] == (r["group"] in f["miscalibrated"])
+        assert len(f["by_grade"]) == len(e["grade_adjusted"]["by_grade"])
+
+    # the page: each column's screen, its ratio and verdict, the context ratio, the tables
+    html = _section(page, "fairness")
+    gender_html, profile_html = html.split("<h3>Cooperative profile", 1)
+    verdict = {True: "passes", False: "fails"}
+    assert (
+        f"Approval-rate ratio (unconditional)</th><td>{gender['ratio']:.3f} "
+        f"<span class='{'flag-pass' if gender['passes'] else 'flag-fail'}'>four-fifths "
+        f"screen: {verdict[gender['passes']]}"
+    ) in gender_html
+    assert (
+        f"Equal-risk approval ratio (grade-adjusted)</th><td>{profile['ratio']:.3f} "
+        f"<span class='{'flag-pass' if profile['passes'] else 'flag-fail'}'>four-fifths "
+        f"screen: {verdict[profile['passes']]}"
+    ) in profile_html
+    assert (
+        f"Unconditional approval-rate ratio (context)</th><td>{profile['approval_ratio']:.3f}"
+        in profile_html
+    )
+    assert "members of equal risk" in profile_html and "a hard check" in gender_html
+    for part in (gender_html, profile_html):
+        assert "standardised approval" in part and "miscalibrated" in part
+        assert "Approval rate within each grade by group" in part
+    urban = next(r for r in profile["by_grade"] if r["grade"] == "A" and r["group"] == "urban")
+    assert f"{100 * urban['rate']:.1f}% <span class='note'>(n {urban['n']})" in profile_html

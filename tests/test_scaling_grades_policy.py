@@ -1,18 +1,18 @@
-"""Score scaling, grade bands and the decision policy, with hand-computed values."""
+"""Score scaling and grade bands, with hand-computed values (the policy: test_policy.py)."""
 
 from __future__ import annotations
 
 import json
 import math
 import re
-import string
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from models.grades import GRADE_LABELS, GRADES, GradeBands, NotFittedError
-from models.policy import DECISIONS, RULES, DecisionPolicy
 from models.scaling import PD_FLOOR, ScoreScale
 
 # ----------------------------------------------------------------------------- scaling
@@ -213,289 +213,37 @@ def test_grade_bands_dict_round_trip() -> None:
         _bands([0.1, 0.3, 0.2, 0.4])
 
 
-# ----------------------------------------------------------------------------- policy
+def test_labelled_fit_is_monotone_where_quantile_cuts_are_not() -> None:
+    rng = np.random.default_rng(0)
+    p = rng.beta(1, 15, 50)
+    y = (rng.random(50) < p).astype(float)
+    assert not GradeBands().fit(p).is_monotone(p, y)  # luck of the quantiles
+    bands = GradeBands().fit(p, y)
+    assert bands.is_monotone(p, y)
+    assert np.all(np.diff(bands.upper_) > 0)
+    # on a large sample with a real PD ordering the shares stay near the quantiles
+    p = rng.beta(1, 15, 6000)
+    y = (rng.random(6000) < p).astype(float)
+    shares = GradeBands().fit(p, y).observed(p, y)["n"].cumsum().to_numpy()[:4] / 6000
+    assert shares == pytest.approx([0.30, 0.55, 0.75, 0.90], abs=0.02)
 
 
-def _application(**overrides: object) -> dict[str, object]:
-    """Grade A, Rp 5.000.000 over 12 months at 1,5% flat: instalment Rp 491.667/month;
-    income Rp 4.000.000 and Rp 200.000 other instalments leave Rp 1.200.000/month."""
-    row: dict[str, object] = {
-        "grade": "A",
-        "pd": 0.02,
-        "loan_amount": 5_000_000,
-        "tenor_months": 12,
-        "flat_monthly_rate": 0.015,
-        "estimated_monthly_income": 4_000_000,
-        "existing_debt_service": 200_000,
-        "months_of_history": 24,
-    }
-    row.update(overrides)
-    return row
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(0.0, 1.0), min_size=1, max_size=300),
+    st.integers(0, 2**32 - 1),
+)
+def test_labelled_fit_is_monotone_by_construction(pds: list[float], seed: int) -> None:
+    p = np.asarray(pds)
+    y = (np.random.default_rng(seed).random(len(p)) < p).astype(float)
+    bands = GradeBands().fit(p, y)
+    assert bands.is_monotone(p, y)
+    assert np.all(np.diff(bands.upper_) > 0)
+    assert bands.observed(p, y)["n"].sum() == len(p)
 
 
-def _decide(policy: DecisionPolicy | None = None, **overrides: object) -> pd.Series:
-    out = (policy or DecisionPolicy()).decide(pd.DataFrame([_application(**overrides)]))
-    assert len(out) == 1
-    return out.iloc[0]
-
-
-def test_hand_arithmetic_of_the_example() -> None:
-    # limit 35% of 4.000.000 = 1.400.000, less 200.000 other instalments = 1.200.000/month
-    raw = 1_200_000 / (1 / 12 + 0.015)
-    assert raw == pytest.approx(12_203_389.83, abs=0.01)
-    assert math.floor(raw / 50_000) * 50_000 == 12_200_000
-    # 12.200.000 fits (1.199.667/month), one step more (12.250.000) does not (1.204.583)
-    assert round(12_200_000 / 12 + 12_200_000 * 0.015) == 1_199_667
-    assert round(12_250_000 / 12 + 12_250_000 * 0.015) == 1_204_583
-
-
-def test_approve_grade_a() -> None:
-    row = _decide()
-    assert row["decision"] == "approve"
-    assert row["rule_codes"] == ["GRADE_APPROVE"]
-    assert row["instalment"] == 491_667  # 416.666,67 principal + 75.000 interest
-    assert row["max_recommended_amount"] == 12_200_000
-    assert (
-        row["reason_id"] == "Tingkat risiko A (sangat rendah) memenuhi ketentuan untuk disetujui."
-    )
-    assert row["reason_en"] == "Risk grade A (very low risk) meets the policy for approval."
-
-
-def test_refer_grade_c() -> None:
-    row = _decide(grade="C")
-    assert row["decision"] == "refer"
-    assert row["rule_codes"] == ["GRADE_REFER"]
-    assert "Tingkat risiko C (sedang)" in row["reason_id"]
-    assert "Risk grade C (medium risk)" in row["reason_en"]
-
-
-def test_decline_grade_e() -> None:
-    row = _decide(grade="E")
-    assert row["decision"] == "decline"
-    assert row["rule_codes"] == ["GRADE_DECLINE"]
-    assert "Tingkat risiko E (sangat tinggi)" in row["reason_id"]
-    assert row["max_recommended_amount"] == 12_200_000
-
-
-def test_thin_file_grade_e_is_referred_not_declined() -> None:
-    row = _decide(grade="E", months_of_history=3.8)
-    assert row["decision"] == "refer"
-    assert row["rule_codes"] == ["THIN_FILE", "GRADE_REFER"]
-    assert "GRADE_DECLINE" not in row["rule_codes"]
-    assert row["reason_id"].startswith(
-        "Riwayat transaksi di koperasi baru 3 bulan; perlu ditinjau petugas. Tingkat risiko E"
-    )
-    assert row["reason_en"].startswith("Only 3 months of transaction history")
-
-
-def test_thin_file_boundary_and_good_grade() -> None:
-    assert _decide(months_of_history=6.0)["rule_codes"] == ["GRADE_APPROVE"]
-    row = _decide(months_of_history=5.99)
-    assert row["decision"] == "refer"
-    assert row["rule_codes"] == ["THIN_FILE", "GRADE_APPROVE"]
-    assert _decide(months_of_history=None)["rule_codes"][0] == "THIN_FILE"  # no history
-
-
-def test_affordability_reduce_gives_the_hand_computed_maximum() -> None:
-    # Rp 15.000.000: 1.250.000 + 225.000 = 1.475.000/month, plus 200.000 > 1.400.000
-    row = _decide(loan_amount=15_000_000)
-    assert row["decision"] == "refer"
-    assert row["rule_codes"] == ["AFFORDABILITY_REDUCE", "GRADE_APPROVE"]
-    assert row["instalment"] == 1_475_000
-    assert row["max_recommended_amount"] == 12_200_000
-    assert row["reason_id"].startswith(
-        "Angsuran yang diajukan (Rp 1.475.000/bulan) ditambah angsuran lain (Rp 200.000/bulan) "
-        "melebihi 35% perkiraan pendapatan usaha (Rp 4.000.000/bulan); jumlah maksimum yang "
-        "disarankan Rp 12.200.000. Tingkat risiko A"
-    )
-    assert "the recommended maximum is Rp 12.200.000." in row["reason_en"]
-
-
-def test_affordability_text_without_other_debt() -> None:
-    row = _decide(loan_amount=15_000_000, existing_debt_service=0)
-    # 1.400.000 / (1/12 + 0,015) = 14.237.288 -> Rp 14.200.000
-    assert row["max_recommended_amount"] == 14_200_000
-    assert row["reason_id"].startswith(
-        "Angsuran yang diajukan (Rp 1.475.000/bulan) melebihi 35% perkiraan pendapatan usaha "
-        "(Rp 4.000.000/bulan); jumlah maksimum yang disarankan Rp 14.200.000."
-    )
-
-
-def test_affordability_decline_below_minimum_loan() -> None:
-    # 35% of 2.000.000 = 700.000, less 650.000 = 50.000/month -> 508.474 -> Rp 500.000
-    row = _decide(estimated_monthly_income=2_000_000, existing_debt_service=650_000)
-    assert row["decision"] == "decline"
-    assert row["rule_codes"] == ["AFFORDABILITY_DECLINE", "GRADE_APPROVE"]
-    assert row["max_recommended_amount"] == 500_000
-    assert (
-        "jumlah yang terjangkau (Rp 500.000) di bawah pinjaman minimum Rp 1.000.000."
-        in (row["reason_id"])
-    )
-    assert "below the minimum loan Rp 1.000.000." in row["reason_en"]
-
-
-def test_affordability_declines_a_thin_file_too() -> None:
-    row = _decide(
-        grade="E",
-        months_of_history=2,
-        estimated_monthly_income=2_000_000,
-        existing_debt_service=900_000,
-    )
-    assert row["decision"] == "decline"
-    assert row["rule_codes"] == ["AFFORDABILITY_DECLINE", "THIN_FILE", "GRADE_REFER"]
-    assert row["max_recommended_amount"] == 0  # other debts already take more than 35%
-
-
-def test_instalment_exactly_at_the_limit_fits() -> None:
-    # Rp 12.000.000 over 12 months at 1% flat: 1.000.000 + 120.000 = 1.120.000/month;
-    # with 280.000 other instalments exactly 35% of Rp 4.000.000
-    row = _decide(loan_amount=12_000_000, flat_monthly_rate=0.01, existing_debt_service=280_000)
-    assert row["decision"] == "approve"
-    assert row["rule_codes"] == ["GRADE_APPROVE"]
-    assert row["max_recommended_amount"] == 12_000_000
-
-
-def test_exact_maximum_survives_float_noise() -> None:
-    # Rp 1.000.000 over 10 months at 2% flat is exactly 120.000/month, and 35% of
-    # Rp 1.000.000 less 230.000 leaves exactly 120.000; in floating point 120.000 / (1/10 +
-    # 0,02) is 999.999,99...: a plain floor would say Rp 950.000 and decline
-    row = _decide(
-        loan_amount=1_050_000,
-        tenor_months=10,
-        flat_monthly_rate=0.02,
-        estimated_monthly_income=1_000_000,
-        existing_debt_service=230_000,
-    )
-    assert row["max_recommended_amount"] == 1_000_000
-    assert row["decision"] == "refer"
-    assert row["rule_codes"] == ["AFFORDABILITY_REDUCE", "GRADE_APPROVE"]
-
-
-@pytest.mark.parametrize("income", [None, 0, -5])
-def test_no_income_data_is_referred(income: object) -> None:
-    row = _decide(estimated_monthly_income=income, loan_amount=40_000_000)
-    assert row["decision"] == "refer"
-    assert row["rule_codes"] == ["NO_INCOME_DATA", "GRADE_APPROVE"]
-    assert row["max_recommended_amount"] is pd.NA
-    assert row["reason_id"].startswith("Belum ada data pendapatan usaha")
-
-
-def test_decline_grade_with_other_rules_orders_most_decisive_first() -> None:
-    row = _decide(grade="D", loan_amount=15_000_000, estimated_monthly_income=None)
-    assert row["decision"] == "decline"
-    assert row["rule_codes"] == ["GRADE_DECLINE", "NO_INCOME_DATA"]
-    first, second = RULES["GRADE_DECLINE"], RULES["NO_INCOME_DATA"]
-    assert row["reason_en"].startswith(first.text_en.format(grade="D", grade_label="high risk"))
-    assert row["reason_en"].endswith(second.text_en)
-
-
-def test_score_only_row_has_no_instalment_and_no_affordability_rule() -> None:
-    row = _decide(loan_amount=None, tenor_months=None, flat_monthly_rate=None)
-    assert row["decision"] == "approve"
-    assert row["rule_codes"] == ["GRADE_APPROVE"]
-    assert row["instalment"] is pd.NA
-    assert row["max_recommended_amount"] is pd.NA
-
-
-def test_decide_frame_keeps_index_and_types() -> None:
-    frame = pd.DataFrame(
-        [_application(), _application(grade="C"), _application(grade="E")],
-        index=pd.Index(["m-7", "m-3", "m-9"], name="request_id"),
-    )
-    out = DecisionPolicy().decide(frame)
-    assert out.index.equals(frame.index)
-    assert out.columns.tolist() == [
-        "decision",
-        "rule_codes",
-        "reason_id",
-        "reason_en",
-        "max_recommended_amount",
-        "instalment",
-    ]
-    assert out["decision"].tolist() == ["approve", "refer", "decline"]
-    assert str(out["instalment"].dtype) == "Int64"
-    assert str(out["max_recommended_amount"].dtype) == "Int64"
-    assert DecisionPolicy().decide(frame.iloc[:0]).empty
-
-
-def test_decide_input_errors() -> None:
-    with pytest.raises(ValueError, match="months_of_history"):
-        DecisionPolicy().decide(pd.DataFrame([_application()]).drop(columns="months_of_history"))
-    with pytest.raises(ValueError, match="Unknown grades \\['F'\\]"):
-        _decide(grade="F")
-    with pytest.raises(ValueError, match="tenor_months must be > 0"):
-        _decide(tenor_months=0)
-
-
-def test_percent_is_written_the_indonesian_way() -> None:
-    policy = DecisionPolicy(max_debt_service_to_income=0.335)
-    row = _decide(policy, loan_amount=15_000_000)
-    assert "melebihi 33,5% perkiraan" in row["reason_id"]
-    assert "exceeds 33.5% of estimated" in row["reason_en"]
-
-
-def _placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
-
-
-def test_rules_are_declared_once_with_matching_texts() -> None:
-    assert set(RULES) == {
-        "GRADE_APPROVE",
-        "GRADE_REFER",
-        "GRADE_DECLINE",
-        "THIN_FILE",
-        "NO_INCOME_DATA",
-        "AFFORDABILITY_REDUCE",
-        "AFFORDABILITY_DECLINE",
-        "OUTSIDE_EXPERIENCE",
-    }
-    assert DECISIONS == ("approve", "refer", "decline")
-    for code, rule in RULES.items():
-        assert rule.code == code
-        assert rule.decision in DECISIONS
-        assert _placeholders(rule.text_id) == _placeholders(rule.text_en), code
-        assert "score" not in rule.text_en.lower()  # never "score too low"
-
-
-def test_policy_parameter_validation() -> None:
-    expected = (
-        "The 'max_debt_service_to_income' parameter of DecisionPolicy must be in (0, 1]; "
-        "got 1.5 instead."
-    )
-    with pytest.raises(ValueError, match=re.escape(expected)):
-        DecisionPolicy(max_debt_service_to_income=1.5)
-    with pytest.raises(ValueError, match="exactly once"):
-        DecisionPolicy(refer_grades=("B", "C"))
-    with pytest.raises(ValueError, match="exactly once"):
-        DecisionPolicy(decline_grades=("D",))
-    with pytest.raises(ValueError, match=r"'amount_step' parameter .* an int > 0"):
-        DecisionPolicy(amount_step=0)
-
-
-def test_policy_dict_round_trip() -> None:
-    policy = DecisionPolicy(
-        version="2026.12-2",
-        approve_grades=("A",),
-        refer_grades=("B", "C"),
-        max_debt_service_to_income=0.3,
-        min_loan=500_000,
-    )
-    data = json.loads(json.dumps(policy.to_dict()))
-    assert data["approve_grades"] == ["A"]
-    assert data["version"] == "2026.12-2"
-    assert DecisionPolicy.from_dict(data) == policy
-    assert DecisionPolicy.from_dict(DecisionPolicy().to_dict()) == DecisionPolicy()
-    with pytest.raises(ValueError, match="unknown \\['cutoff'\\]"):
-        DecisionPolicy.from_dict({**data, "cutoff": 1})
-
-
-def test_outside_experience_rule_refers_and_names_the_features() -> None:
-    rule = RULES["OUTSIDE_EXPERIENCE"]
-    assert (rule.code, rule.decision) == ("OUTSIDE_EXPERIENCE", "refer")
-    assert _placeholders(rule.text_id) == _placeholders(rule.text_en) == {"features"}
-    assert "score" not in rule.text_en.lower()
-    # listed before the other referring rules: the grade itself is the extrapolation
-    frame = pd.DataFrame([_application(months_of_history=3)])
-    out = DecisionPolicy().decide(frame, outside_experience=[["membership_months"]])
-    assert out.iloc[0]["rule_codes"] == ["OUTSIDE_EXPERIENCE", "THIN_FILE", "GRADE_APPROVE"]
-    assert "membership_months" in out.iloc[0]["reason_id"]
+def test_labelled_fit_checks_its_labels() -> None:
+    with pytest.raises(ValueError, match="one 0/1 default label per PD"):
+        GradeBands().fit([0.1, 0.2], [0, 2])
+    with pytest.raises(ValueError, match="one 0/1 default label per PD"):
+        GradeBands().fit([0.1, 0.2], [0])

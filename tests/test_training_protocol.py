@@ -13,7 +13,7 @@ import pandas.testing as pdt
 import pytest
 
 from models.artifact import AmanahModel
-from models.gate import undefined_figures, verdict
+from models.gate import Gate, judge, undefined_figures
 from models.metrics import auc
 from models.reasons import reason_records
 from models.training import (
@@ -58,6 +58,8 @@ def test_the_demo_training_table_keeps_its_outcomes_ids_and_dates_out(
     assert all(why for why in spec.dropped.values())
     assert "outcome" in spec.dropped["dpd30_12m"] and "_id" in spec.dropped["loan_id"]
     assert "date" in spec.dropped["application_date"]
+    for declared in ("declared_monthly_income", "declared_household_expenses", "income_verified"):
+        assert "loan form" in spec.dropped[declared]
     # every column is either a feature or listed with its reason
     assert set(spec.names) | set(spec.dropped) | {AMANAH_TARGET} == set(training_table.columns)
 
@@ -185,13 +187,14 @@ def test_the_scorecard_family_serves_the_same_contract(
 
 
 def test_the_gate_never_promotes_undefined_figures_even_when_forced() -> None:
-    figures = {"challenger_auc": 0.5, "four_fifths_gender": float("nan"), "version": "3"}
+    figures = {"challenger_auc": 0.5, "challenger_calibration_error": 0.01,
+               "four_fifths_gender": float("nan"), "challenger_version": "3"}  # fmt: skip
     assert undefined_figures(figures) == ["four_fifths_gender"]
-    judged = verdict({"calibration": True}, figures, force=True)
+    judged = judge(figures, Gate(), force=True)
     assert not judged.passed and not judged.promoted and judged.undefined
-    failed = verdict({"calibration": False}, {"challenger_auc": 0.7}, force=True)
+    failed = judge({**figures, "four_fifths_gender": 0.5}, Gate(), force=True)
     assert failed.promoted and failed.forced and not failed.passed
-    clean = verdict({"calibration": True}, {"challenger_auc": 0.7}, force=False)
+    clean = judge({**figures, "four_fifths_gender": 0.9}, Gate())
     assert clean.passed and clean.promoted and not clean.forced
 
 
