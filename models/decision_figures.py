@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 
 from models.economics import policy_position, strategy_curve
+from models.fairness import fairness_figures
 from models.policy import DECISIONS, DecisionPolicy
 
-__all__ = ["TERMS", "decision_figures"]
+__all__ = ["TERMS", "decision_figures", "decision_summary"]
 
 TERMS = ("loan_amount", "tenor_months", "flat_monthly_rate")
 
@@ -50,4 +51,28 @@ def decision_figures(
     approved = (decision == "approve").to_numpy()
     out["policy"] = policy_position(approved, pd_, y, amount, tenor, rate, econ)
     out["curve"] = strategy_curve(pd_, y, amount, tenor, rate, econ).to_dict(orient="records")
+    return out
+
+
+def decision_summary(
+    scored: pd.DataFrame, rows: pd.DataFrame, y: np.ndarray, policy: DecisionPolicy
+) -> dict[str, float]:
+    """The policy's figures as flat numbers (for metrics and a one-line summary): decision
+    shares, the lowest share of grade A-B approved in any cooperative profile, the fairness
+    screens the gate reads, and the return per Rupiah lent among approved loans."""
+    figures = decision_figures(scored, rows, y, policy)
+    out = {f"{d}_share": v for d, v in figures["shares"].items()}
+    fair = fairness_figures(scored["decision"], scored["pd"], scored["grade"], y, rows)
+    if "cooperative_profile" in fair:
+        top = fair["cooperative_profile"]["top_grades_approved"]
+        out["top_grades_approved_min"] = min(top.values()) if top else float("nan")
+        out["equal_risk_ratio_cooperative_profile"] = fair["cooperative_profile"]["grade_adjusted"][
+            "ratio"
+        ]
+    if "gender" in fair:
+        out["four_fifths_gender"] = fair["gender"]["four_fifths"]["ratio"]
+    position = figures.get("policy")
+    if position is not None:
+        for k in ("default_rate", "expected_return_per_rupiah", "realised_return_per_rupiah"):
+            out[f"approved_{k}"] = position[k]
     return out

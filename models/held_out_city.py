@@ -36,6 +36,7 @@ from features.ledger import store
 from features.ledger.store import Ledger
 from features.pipeline import build_features, read_training, source_ledger
 from models.artifact import AmanahModel
+from models.decision_figures import decision_summary
 from models.metrics import auc, brier, calibration_error
 from models.training import AMANAH_TARGET, AMANAH_TIME, catalog_spec, train_model
 from models.woe import WoEScorecard
@@ -208,9 +209,12 @@ def evaluate_on_city(
     began = time.perf_counter()
     loans = labelled_loans(features_dir)
     y = loans[AMANAH_TARGET].to_numpy()
-    pd_ = model.predict(loans, reasons=False)["pd"].to_numpy()
+    scored = model.predict(loans, reasons=False)
+    pd_ = scored["pd"].to_numpy()
     out: dict[str, Any] = {
         **figures(y, pd_),
+        # the policy on a city it was not set on: the honest yardstick of its figures too
+        **decision_summary(scored, loans, y, model.policy),
         "labelled_loans": len(loans),
         "defaults": int(y.sum()),
         "cooperatives": int(loans["cooperative_id"].nunique()),

@@ -185,7 +185,11 @@ def _in_period(
 
 
 HELD_OUT_KEYS = ("auc", "calibration_error", "labelled_loans", "oracle_auc",
-                 "auc_share_of_oracle", "default_rate", "mean_pd")  # fmt: skip
+                 "auc_share_of_oracle", "default_rate", "mean_pd", "approve_share",
+                 "refer_share", "decline_share", "top_grades_approved_min",
+                 "equal_risk_ratio_cooperative_profile", "four_fifths_gender",
+                 "approved_default_rate", "approved_expected_return_per_rupiah",
+                 "approved_realised_return_per_rupiah")  # fmt: skip
 
 
 def held_out_figures(

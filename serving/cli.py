@@ -405,6 +405,17 @@ def _print_training(report: dict[str, object], where: str) -> None:
                 f" of it; calibration error {versus['held_out_calibration_error']:.4f}",
                 soft_wrap=True,
             )
+        if "held_out_refer_share" in versus:
+            console.print(
+                f"Held-out city decisions: approve {versus['held_out_approve_share']:.1%}, "
+                f"refer {versus['held_out_refer_share']:.1%}, decline "
+                f"{versus['held_out_decline_share']:.1%}; grade A-B approved at least "
+                f"{versus['held_out_top_grades_approved_min']:.1%} in every profile; "
+                f"approval ratio by gender {versus['held_out_four_fifths_gender']:.2f}, by "
+                "profile at equal risk "
+                f"{versus['held_out_equal_risk_ratio_cooperative_profile']:.2f}",
+                soft_wrap=True,
+            )
         if "reason_fidelity_top3_all" in versus:
             console.print(
                 "Reason fidelity: the true main adverse driver is among the top 3 adverse "

@@ -103,6 +103,7 @@ def test_demo_generates_builds_trains_registers_and_runs_the_gate(tmp_path: Path
     assert re.search(r"^Fairness by gender: approval-rate ratio [\d.]+ \(passes", done.stdout,
                      re.MULTILINE)  # fmt: skip
     assert "Fairness by cooperative_profile: approval-rate ratio at equal risk" in done.stdout
+    assert re.search(r"^Held-out city decisions: approve [\d.]+%, refer", done.stdout, re.MULTILINE)
     # generated data: the test AUC is judged against the oracle on the same loans, printed and
     # logged with the run
     assert "the model reaches" in result.output
@@ -119,6 +120,8 @@ def test_demo_generates_builds_trains_registers_and_runs_the_gate(tmp_path: Path
     assert f"{metrics['auc_share_of_oracle']:.1%} of it" in result.output
     # beside it, a city generated with another seed, every labelled loan of it
     assert metrics["held_out_labelled_loans"] > 300
+    shares = [metrics[f"held_out_{d}_share"] for d in ("approve", "refer", "decline")]
+    assert sum(shares) == pytest.approx(1.0) and min(shares) > 0
     assert metrics["held_out_auc_share_of_oracle"] == pytest.approx(
         metrics["held_out_auc"] / metrics["held_out_oracle_auc"]
     )
