@@ -449,3 +449,14 @@ def test_a_declaration_is_scaled_to_the_members_year_by_her_own_sales() -> None:
     assert _decide(**{**season, "avg_monthly_sales_3m": 0})["income_estimate"] == 2_000_000
     flat = DecisionPolicy(max_seasonal_adjustment=1.0)
     assert _decide(flat, **season)["income_estimate"] == 2_000_000
+
+
+def test_a_seasonally_scaled_declaration_beyond_the_ledger_still_asks_for_verification() -> None:
+    # sales 1.000.000 a month over 12 months, 800.000 over the last 3: scaled by 1,25;
+    # declared 5.000.000 -> 6.250.000, 80% = 5.000.000, above 3 x 1.250.000 = 3.750.000
+    row = _decide(estimated_monthly_income=1_000_000, avg_monthly_sales_3m=800_000,
+                  sembako_spend_12m=500_000, declared_monthly_income=5_000_000,
+                  loan_amount=14_000_000)  # fmt: skip
+    assert row["income_estimate"] == 3_750_000
+    assert row["rule_codes"] == ["INCOME_GAP", "RISK_APPROVE"]
+    assert row["decision"] == "refer"
