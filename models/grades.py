@@ -122,7 +122,7 @@ def _monotone_bounds(
     positions = np.asarray(chosen[::-1][:_N_BOUNDS], dtype=np.int64)
     positions = cuts[positions]
     # the bound of a cut is the last PD below it (below every PD for a cut at 0)
-    below = np.nextafter(p[0], -np.inf) if p[0] > 0 else 0.0
+    below = np.nextafter(p[0], -np.inf)  # for a PD of 0 a hair below 0: the grade is empty
     return np.where(positions > 0, p[np.maximum(positions - 1, 0)], below).astype(np.float64)
 
 

@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from models.grades import GRADE_LABELS, GRADES, GradeBands, NotFittedError
@@ -233,6 +233,7 @@ def test_labelled_fit_is_monotone_where_quantile_cuts_are_not() -> None:
     st.lists(st.floats(0.0, 1.0), min_size=1, max_size=300),
     st.integers(0, 2**32 - 1),
 )
+@example([0.5, 0.0], 0)  # an empty grade A below a PD of 0 once took that PD in
 def test_labelled_fit_is_monotone_by_construction(pds: list[float], seed: int) -> None:
     p = np.asarray(pds)
     y = (np.random.default_rng(seed).random(len(p)) < p).astype(float)
