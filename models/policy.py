@@ -798,12 +798,16 @@ class DecisionPolicy:
             return text
 
         def percent(name: str) -> Callable[[int], str]:
-            column = values[name]
-            shown = {
-                x: format_percent(min(max(x, 0.0), 1.0), lang, 1) if math.isfinite(x) else ""
-                for x in set(column)
-            }
-            return lambda i: shown[column[i]]
+            column, shown = values[name], {}
+
+            def text(i: int) -> str:
+                x = column[i]
+                if x not in shown:
+                    finite = math.isfinite(x)
+                    shown[x] = format_percent(min(max(x, 0.0), 1.0), lang, 1) if finite else ""
+                return shown[x]
+
+            return text
 
         def kol(i: int) -> int:
             (k,) = kolektibilitas([values["dpd"][i]]).tolist()
