@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from features.catalog import feature, feature_names
 from models.artifact import AmanahModel
+from models.gate import Gate, judge
 from models.registry import CHALLENGER, CHAMPION, MODEL_NAME, load, log_training, promote
 from models.training import (
     AMANAH_TARGET,
@@ -164,10 +165,20 @@ def test_mlflow_registry_and_promotion_gate(
     assert "not_declined_ratio_gender" not in decision["checks"]  # context, not the screen
     assert decision["figures"]["champion_version"] == "1"
     assert decision["figures"]["challenger_version"] == second.version
+    # the registry only does the I/O: the verdict is the pure gate's on the recorded figures
+    # (every check and its failure: test_gate_fairness.py), recorded and acted on
+    judged = judge(decision["figures"], Gate())
+    assert decision["checks"] == judged.checks
+    assert (decision["passed"], decision["promoted"]) == (judged.passed, judged.passed)
     tags = client.get_model_version(MODEL_NAME, str(second.version)).tags
-    assert tags["gate_passed"] in ("true", "false")
+    assert tags["gate_passed"] == str(judged.passed).lower()
+    assert json.loads(tags["gate"])["checks"] == judged.checks
     champion = str(client.get_model_version_by_alias(MODEL_NAME, CHAMPION).version)
-    assert champion == (second.version if decision["promoted"] else "1")
+    assert champion == (second.version if judged.passed else "1")
+    # and for these seeds a definite outcome (a change of model, policy or gate shows here):
+    # the seed-7 challenger loses more AUC than the gate allows and stays challenger
+    failed = sorted(name for name, ok in decision["checks"].items() if not ok)
+    assert (decision["promoted"], failed) == (False, ["auc"]), decision["figures"]
     # the registered model loads back and scores like the trained one
     model = load(f"models:/{MODEL_NAME}/1", uri)
     rows = trained.test.head(20)
