@@ -26,6 +26,13 @@ class Settings(BaseSettings):
         "project's mlflow/ folder, whatever the current folder (models.registry.tracking_uri).",
     )
 
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the store (applications, scores, decisions, audit), "
+        "for example postgresql+psycopg://amanah@db/amanah; default: the SQLite file "
+        "data/amanah.db in the Amanah project's folder (serving.store.database_url).",
+    )
+
     @field_validator("pii_key")
     @classmethod
     def _key_long_enough(cls, v: SecretStr | None) -> SecretStr | None:

@@ -563,11 +563,11 @@ class DecisionPolicy:
         langs: Sequence[Lang] = LANGS,
         outside_experience: OutsideExperience | None = None,
     ) -> dict[str, Any]:
-        """`decide` on plain arrays: ``terms`` by TERM_COLUMNS name (NaN for missing; a term
-        not given is all missing), for
-        the single-application path where pandas costs more than the rules: decision
-        (object array), rule_codes (list of lists), reason_id and reason_en (lists of str)
-        and the Rupiah columns as float arrays (NaN where `decide` gives <NA>)."""
+        """`decide` on plain arrays, for the single-application path where pandas costs
+        more than the rules: ``terms`` by TERM_COLUMNS name (NaN for missing; a term not
+        given is all missing). Returns decision (object array), rule_codes (list of lists),
+        reason_id and reason_en (lists of str) and the Rupiah columns as float arrays (NaN
+        where `decide` gives <NA>)."""
         unknown_terms = sorted(set(terms) - set(TERM_COLUMNS))
         if unknown_terms:
             raise ValueError(f"Unknown terms {unknown_terms}; expected some of {TERM_COLUMNS}.")

@@ -877,5 +877,46 @@ def report(
     console.print(f"Validation report written to {written}")
 
 
+db_app = typer.Typer(help="The store (SQLite file or PostgreSQL).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+DB_URL_OPTION = typer.Option(
+    "--url", help="Database URL; default AMANAH_DATABASE_URL, else data/amanah.db."
+)
+
+
+@db_app.command("upgrade")
+def db_upgrade(url: Annotated[str | None, DB_URL_OPTION] = None) -> None:
+    """Create or migrate the store's tables to the newest revision."""
+    from serving.store import StoreError, database_url, upgrade
+
+    try:
+        reached = upgrade(url or database_url())
+    except StoreError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"database at revision {reached}")
+
+
+@audit_app.command("verify")
+def audit_verify(url: Annotated[str | None, DB_URL_OPTION] = None) -> None:
+    """Check the whole audit chain; name the first broken entry (exit 1)."""
+    from serving.audit import verify_url
+    from serving.store import StoreError
+
+    try:
+        result = verify_url(url)
+    except StoreError as exc:
+        raise _fail(str(exc)) from exc
+    if not result.intact:
+        err.print(
+            f"[bold red]audit chain broken at entry {result.broken_seq}[/] "
+            f"({result.problem}): {result.detail}; {plural(result.entries, 'entry', 'entries')} "
+            "before it intact"
+        )
+        raise typer.Exit(1)
+    console.print(f"audit chain intact: {plural(result.entries, 'entry', 'entries')}")
+
+
 if __name__ == "__main__":
     app()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -73,3 +75,73 @@ def trained(training_table: pd.DataFrame) -> TrainingResult:
         training_table, catalog_spec(), AMANAH_TARGET, AMANAH_TIME, max_rounds=ROUNDS,
         family="lightgbm",
     )  # fmt: skip
+
+
+# The store's tests run on both databases: SQLite (a temporary file) and a real PostgreSQL,
+# a database of its own per test module and a fresh schema per test. scripts/test.sh starts
+# the server and sets AMANAH_REQUIRE_POSTGRES=1, so CI fails rather than skips without it.
+POSTGRES_ENV = "AMANAH_TEST_POSTGRES_URL"
+REQUIRE_POSTGRES_ENV = "AMANAH_REQUIRE_POSTGRES"
+LOCAL_POSTGRES = "postgresql+psycopg://amanah_test:amanah_test@127.0.0.1:5432/amanah_test"
+
+
+@pytest.fixture(scope="module")
+def postgres_database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """URL of a PostgreSQL database created for this test module and dropped after it."""
+    import re
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    base = make_url(os.environ.get(POSTGRES_ENV) or LOCAL_POSTGRES)
+    module = re.sub(r"[^a-z0-9]+", "_", request.module.__name__.rsplit(".", 1)[-1].lower())
+    name = f"amanah_{module}_{uuid.uuid4().hex[:8]}"[:63]
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except SQLAlchemyError as exc:
+        admin.dispose()
+        reason = (
+            f"PostgreSQL not reachable at {base.render_as_string(hide_password=True)} "
+            f"({' '.join(str(getattr(exc, 'orig', exc)).split())[:200]}); set {POSTGRES_ENV} "
+            'or start one with `eval "$(bash scripts/postgres.sh)"`'
+        )
+        if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
+            pytest.fail(f"{REQUIRE_POSTGRES_ENV}=1: {reason}")
+        pytest.skip(reason)
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database: a SQLite file, or a fresh schema (first on the search path) in
+    the module's PostgreSQL database, dropped after the test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'amanah.db'}"
+        return
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    database = make_url(request.getfixturevalue("postgres_database"))
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(database, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield database.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False
+        )
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
