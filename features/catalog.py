@@ -1245,10 +1245,10 @@ CATALOG: tuple[Feature, ...] = (
             "Estimated monthly business income: average monthly sales over the member's "
             "months of membership in the last 12 months."
         ),
-        raises_risk_id="Perkiraan pendapatan usaha hanya {value} per bulan (12 bulan terakhir).",
-        raises_risk_en="Estimated business income is only {value} a month (last 12 months).",
-        lowers_risk_id="Perkiraan pendapatan usaha {value} per bulan (12 bulan terakhir).",
-        lowers_risk_en="Estimated business income is {value} a month (last 12 months).",
+        raises_risk_id="Penjualan lewat koperasi hanya {value} per bulan (12 bulan terakhir).",
+        raises_risk_en="Sales through the cooperative are only {value} a month (last 12 months).",
+        lowers_risk_id="Penjualan lewat koperasi {value} per bulan (12 bulan terakhir).",
+        lowers_risk_en="Sales through the cooperative are {value} a month (last 12 months).",
         improve_id=(
             "Catatkan penjualan hasil usaha melalui koperasi agar pendapatan terlihat; bukti "
             "pendapatan lain dapat ditunjukkan kepada petugas, atau ajukan jumlah pinjaman yang "
@@ -1450,19 +1450,20 @@ CATALOG: tuple[Feature, ...] = (
         ),
         description_en="Proposed monthly instalment divided by estimated monthly income.",
         raises_risk_id=(
-            "Angsuran yang diajukan tinggi dibanding pendapatan: rasio terhadap perkiraan "
-            "pendapatan bulanan {value}."
+            "Angsuran yang diajukan tinggi dibanding penjualan lewat koperasi: rasio terhadap "
+            "rata-rata penjualan bulanan {value}."
         ),
         raises_risk_en=(
-            "The proposed instalment is high relative to income: ratio to estimated monthly "
-            "income {value}."
+            "The proposed instalment is high relative to sales through the cooperative: ratio "
+            "to average monthly sales {value}."
         ),
         lowers_risk_id=(
-            "Angsuran yang diajukan terjangkau: rasio terhadap perkiraan pendapatan bulanan "
-            "{value}."
+            "Angsuran yang diajukan ringan dibanding penjualan lewat koperasi: rasio terhadap "
+            "rata-rata penjualan bulanan {value}."
         ),
         lowers_risk_en=(
-            "The proposed instalment is affordable: ratio to estimated monthly income {value}."
+            "The proposed instalment is light relative to sales through the cooperative: ratio "
+            "to average monthly sales {value}."
         ),
         improve_id=(
             "Ajukan jumlah pinjaman yang lebih kecil atau jangka waktu yang lebih panjang agar "
@@ -1575,20 +1576,20 @@ CATALOG: tuple[Feature, ...] = (
         ),
         description_en=("Proposed plus existing instalments divided by estimated monthly income."),
         raises_risk_id=(
-            "Total angsuran (yang diajukan dan pinjaman lain) tinggi: rasio terhadap "
-            "perkiraan pendapatan bulanan {value}."
+            "Total angsuran (yang diajukan dan pinjaman lain) tinggi dibanding penjualan lewat "
+            "koperasi: rasio terhadap rata-rata penjualan bulanan {value}."
         ),
         raises_risk_en=(
-            "Total instalments (proposed and other loans) are high: ratio to estimated "
-            "monthly income {value}."
+            "Total instalments (proposed and other loans) are high relative to sales through "
+            "the cooperative: ratio to average monthly sales {value}."
         ),
         lowers_risk_id=(
-            "Total angsuran (yang diajukan dan pinjaman lain) terjangkau: rasio terhadap "
-            "perkiraan pendapatan bulanan {value}."
+            "Total angsuran (yang diajukan dan pinjaman lain) ringan dibanding penjualan lewat "
+            "koperasi: rasio terhadap rata-rata penjualan bulanan {value}."
         ),
         lowers_risk_en=(
-            "Total instalments (proposed and other loans) are affordable: ratio to estimated "
-            "monthly income {value}."
+            "Total instalments (proposed and other loans) are light relative to sales through "
+            "the cooperative: ratio to average monthly sales {value}."
         ),
         improve_id=(
             "Lunasi atau kurangi pinjaman lain lebih dulu, atau ajukan jumlah yang lebih kecil "
