@@ -41,6 +41,8 @@ from features.settings import get_settings
 from features.wording import format_rupiah
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from models.artifact import AmanahModel
 
 app = typer.Typer(
@@ -881,6 +883,12 @@ db_app = typer.Typer(help="The store (SQLite file or PostgreSQL).", no_args_is_h
 app.add_typer(db_app, name="db")
 audit_app = typer.Typer(help="The hash-chained audit trail.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+partners_app = typer.Typer(help="Partners (mitra) calling the API.", no_args_is_help=True)
+app.add_typer(partners_app, name="partners")
+keys_app = typer.Typer(
+    help="Partners' API keys (shown once, kept as a hash).", no_args_is_help=True
+)
+app.add_typer(keys_app, name="keys")
 DB_URL_OPTION = typer.Option(
     "--url", help="Database URL; default AMANAH_DATABASE_URL, else data/amanah.db."
 )
@@ -916,6 +924,154 @@ def audit_verify(url: Annotated[str | None, DB_URL_OPTION] = None) -> None:
         )
         raise typer.Exit(1)
     console.print(f"audit chain intact: {plural(result.entries, 'entry', 'entries')}")
+
+
+def _cli_actor() -> str:
+    """Who ran the command, for the audit trail: "cli:" and the operating-system user."""
+    import getpass
+
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (OSError, KeyError):  # no login name in some containers
+        return "cli:unknown"
+
+
+@contextmanager
+def _store_session(url: str | None, *, create: bool) -> Iterator[Session]:
+    """A session in one transaction on the store at `url`; with `create`, an empty database
+    is migrated first (`db upgrade`), else a missing store is an error (reading never
+    creates one). Store and lookup errors end the command with one line, exit 2."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from serving.security import MemberRefError, ScopeError
+    from serving.store import (
+        NotFoundError,
+        RepoValueError,
+        StoreError,
+        current_revision,
+        database_url,
+        make_engine,
+        sessions,
+        upgrade,
+    )
+    from serving.store.database import require_store, unreachable
+
+    chosen = url or database_url()
+    try:
+        if create and current_revision(chosen) is None:
+            upgrade(chosen)
+        require_store(chosen)
+        engine = make_engine(chosen)
+    except StoreError as exc:
+        raise _fail(str(exc)) from exc
+    try:
+        with sessions(engine).begin() as session:
+            yield session
+    except (NotFoundError, RepoValueError, ScopeError, MemberRefError) as exc:
+        raise _fail(str(exc)) from exc
+    except SQLAlchemyError as exc:
+        raise _fail(unreachable(chosen, exc)) from exc
+    finally:
+        engine.dispose()
+
+
+@partners_app.command("add")
+def partners_add(
+    name: Annotated[str, typer.Argument(help="The partner's name (unique).")],
+    grant: Annotated[
+        list[str] | None,
+        typer.Option("--grant", help="A cooperative the partner may score; repeatable."),
+    ] = None,
+    url: Annotated[str | None, DB_URL_OPTION] = None,
+) -> None:
+    """Add a partner, optionally granted cooperatives; prints the partner id."""
+    from serving.store import add_partner
+    from serving.store import grant as grant_cooperative
+
+    actor = _cli_actor()
+    with _store_session(url, create=True) as session:
+        partner = add_partner(session, name, actor=actor)
+        for cooperative_id in grant or []:
+            grant_cooperative(session, partner, cooperative_id, actor=actor)
+    granted = f"; granted {', '.join(grant)}" if grant else ""
+    console.print(f"partner {partner.id} ({partner.name}){granted}", markup=False)
+
+
+@keys_app.command("create")
+def keys_create(
+    partner: Annotated[str, typer.Option("--partner", help="The partner's id (ptn_...).")],
+    scope: Annotated[
+        list[str],
+        typer.Option(
+            "--scope", help="scores:write, scores:read, batches, consents or admin; repeatable."
+        ),
+    ],
+    url: Annotated[str | None, DB_URL_OPTION] = None,
+) -> None:
+    """Create an API key for a partner and print it once: only its hash is kept."""
+    from serving.security import ScopeError, parse_scopes
+    from serving.store import create_key
+
+    try:
+        parse_scopes(scope)  # before the store is touched
+    except ScopeError as exc:
+        raise _fail(f"--scope: {exc}") from exc
+    with _store_session(url, create=True) as session:
+        row, key = create_key(session, partner, scope, actor=_cli_actor())
+    console.print(
+        f"key {row.prefix} for partner {row.partner_id}, scopes {', '.join(row.scopes)}:",
+        markup=False, highlight=False,
+    )  # fmt: skip
+    console.print(key, markup=False, highlight=False)
+    console.print(
+        "Store this key now: it cannot be shown again (only its hash is kept).",
+        markup=False, highlight=False,
+    )  # fmt: skip
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    prefix: Annotated[str, typer.Argument(help="The key's prefix (amk_live_ and 8 characters).")],
+    url: Annotated[str | None, DB_URL_OPTION] = None,
+) -> None:
+    """Revoke an API key by its prefix: it stops working at once."""
+    from serving.store import revoke_key
+
+    with _store_session(url, create=False) as session:
+        row = revoke_key(session, prefix, actor=_cli_actor())
+    assert row.revoked_at is not None
+    console.print(
+        f"key {row.prefix} of partner {row.partner_id} revoked "
+        f"({row.revoked_at:%Y-%m-%d %H:%M:%S} UTC)",
+        markup=False, highlight=False,
+    )  # fmt: skip
+
+
+@keys_app.command("list")
+def keys_list(
+    partner: Annotated[
+        str | None, typer.Option("--partner", help="Only this partner's keys.")
+    ] = None,
+    url: Annotated[str | None, DB_URL_OPTION] = None,
+) -> None:
+    """List API keys: prefix, partner, scopes, created, revoked (never a key or its hash)."""
+    from serving.store import list_keys
+
+    with _store_session(url, create=False) as session:
+        rows = list_keys(session, partner)
+    if not rows:
+        console.print("no keys")
+        return
+    table = Table("prefix", "partner", "scopes", "created (UTC)", "revoked (UTC)")
+    for column in table.columns[:2]:
+        column.no_wrap = True  # ids are looked up by copying them whole
+    for row in rows:
+        table.add_row(
+            row.prefix, row.partner_id, ", ".join(row.scopes),
+            f"{row.created_at:%Y-%m-%d %H:%M}",
+            f"{row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "-",
+        )  # fmt: skip
+    console.print(table)
 
 
 if __name__ == "__main__":
