@@ -1074,5 +1074,49 @@ def keys_list(
     console.print(table)
 
 
+MAX_WORKERS = 64
+
+
+def _serve_address(host: str, port: str, workers: str) -> tuple[int, int]:
+    """The port and worker count read, and the host checked to resolve; one line, exit 2,
+    for anything unusable (typer's own usage box is several lines)."""
+    import socket
+
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise _fail(f"--port: {port!r} is not a port number (1-65535)")
+    if not workers.isdigit() or not 1 <= int(workers) <= MAX_WORKERS:
+        raise _fail(f"--workers: {workers!r} is not a number of workers (1-{MAX_WORKERS})")
+    try:
+        socket.getaddrinfo(host, int(port), type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        raise _fail(f"--host: {host!r} is not an address to listen on ({exc})") from None
+    return int(port), int(workers)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[str, typer.Option("--port", help="Port to listen on.")] = "8000",
+    workers: Annotated[str, typer.Option("--workers", help="Worker processes.")] = "1",
+) -> None:
+    """Serve the scoring API with uvicorn (docs at /docs); an empty database is migrated."""
+    import uvicorn
+
+    from serving.app import prepared_engine
+    from serving.config import SettingsError, load_settings
+    from serving.store import StoreError, database_url
+
+    port_number, worker_count = _serve_address(host, port, workers)
+    # checked here so a bad setting or store is one line, not a trace from each worker
+    try:
+        prepared_engine(database_url(load_settings())).dispose()
+    except (SettingsError, StoreError) as exc:
+        raise _fail(str(exc)) from exc
+    uvicorn.run(
+        "serving.app:create_app", factory=True, host=host, port=port_number,
+        workers=worker_count,
+    )  # fmt: skip
+
+
 if __name__ == "__main__":
     app()

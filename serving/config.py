@@ -1,0 +1,89 @@
+"""The API's settings: `features.settings.Settings` plus what only the server needs.
+
+They are read by :func:`load_settings` when an app is created (`serving.app.create_app`),
+never at import, so a test builds an app from its own `ApiSettings`. Outside development
+the PII key must be set and must not be a placeholder: a server that hashes NIKs with a
+key copied from an example would make every hash guessable.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from features.settings import Settings
+
+Environment = Literal["development", "production"]
+DEFAULT_MODEL_URI = "models:/amanah-pd@champion"
+# a key containing one of these was copied from an example, not generated
+PLACEHOLDER_MARKS = ("changeme", "change-me", "change_me", "changethis", "placeholder",
+                     "replace-me", "replaceme", "example", "xxxxxxxx")  # fmt: skip
+GENERATE_KEY = "python -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+class SettingsError(ValueError):
+    """Settings that cannot be used; the message is one line naming the setting."""
+
+
+class ApiSettings(Settings):
+    """Settings of the scoring API (`AMANAH_*`); the store and PII key come from the base."""
+
+    model_config = SettingsConfigDict(env_prefix="AMANAH_", extra="ignore")
+
+    environment: Environment = Field(
+        default="development",
+        description="development or production; production refuses a missing or "
+        "placeholder AMANAH_PII_KEY.",
+    )
+    model_uri: str = Field(
+        default=DEFAULT_MODEL_URI,
+        min_length=1,
+        description="The registered model the API serves (an MLflow models:/ URI).",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, gt=0, description="Largest request body accepted, in bytes."
+    )
+    max_batch_items: int = Field(
+        default=1_000, gt=0, le=10_000, description="Most applications in one score batch."
+    )
+
+    @model_validator(mode="after")
+    def _secrets_outside_development(self) -> ApiSettings:
+        if self.environment == "development":
+            return self
+        key = self.pii_key.get_secret_value().strip() if self.pii_key is not None else ""
+        if not key:
+            raise ValueError(
+                f"AMANAH_PII_KEY is required when AMANAH_ENVIRONMENT={self.environment}; "
+                f"generate one with `{GENERATE_KEY}`"
+            )
+        if any(mark in key.lower() for mark in PLACEHOLDER_MARKS):
+            raise ValueError(
+                f"AMANAH_PII_KEY is a placeholder, refused when AMANAH_ENVIRONMENT="
+                f"{self.environment}; generate one with `{GENERATE_KEY}`"
+            )
+        return self
+
+
+def load_settings(**overrides: object) -> ApiSettings:
+    """`ApiSettings` from the environment (and `overrides`, for tests and the CLI).
+
+    Raises SettingsError with one line per problem joined by "; ", each naming its
+    `AMANAH_*` variable; the value given is never repeated (it may be a secret)."""
+    try:
+        return ApiSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(_one_line(exc)) from None
+
+
+def _one_line(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        message = " ".join(str(error["msg"]).removeprefix("Value error, ").split())
+        if error["loc"]:
+            name = f"AMANAH_{str(error['loc'][0]).upper()}"
+            message = message if message.startswith(name) else f"{name}: {message}"
+        problems.append(message)
+    return "; ".join(problems)
