@@ -4,8 +4,18 @@ The settings (`serving.config`), the store's engine and session factory live on
 `app.state`; a test builds as many apps as it likes, each on its own database. An empty
 database is migrated when the app is created (as `amanah db upgrade` would); one at an
 older revision is refused with the command to run. `/healthz` says the process answers;
-`/readyz` says whether it can serve: the database must answer `SELECT 1`; the model check
-reports "pending" until the model holder exists (scoring routes come with it).
+`/readyz` says whether it can serve: the database must answer `SELECT 1` and a model must
+be loaded.
+
+The model is loaded once, when the app is created, from `settings.model_uri` (default
+`models:/amanah-pd@champion`) in the MLflow store of `AMANAH_MLFLOW_TRACKING_URI`; a test
+passes its own `AmanahModel` as `create_app(settings, model=...)`. A missing store, an
+unknown alias or an artifact this code cannot read leaves the app without a model: it
+still starts, `/readyz` reports the model check failed (503 unavailable) and scoring
+answers 503 `model_unavailable`, never a default score. The current profiles come from
+`AMANAH_FEATURES_DIR` (`serving.config.features_dir`); a folder without a build leaves
+the app without profiles, and scoring answers 503 `profiles_unavailable`. No hot swap yet:
+a new champion needs a restart.
 """
 
 from __future__ import annotations
@@ -13,17 +23,22 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import Depends, FastAPI, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from serving.config import ApiSettings, load_settings
+from features.profile_store import ProfileStore, ProfileStoreError
+from serving.api import api_router
+from serving.config import ApiSettings, features_dir, load_settings
 from serving.errors import add_problem_handlers
 from serving.store import current_revision, database_url, make_engine, sessions, upgrade
 from serving.store.database import require_store, unreachable
+
+if TYPE_CHECKING:
+    from models.artifact import AmanahModel
 
 logger = logging.getLogger(__name__)
 
@@ -70,10 +85,33 @@ def check_database(engine: Engine) -> Check:
 
 
 def check_model(request: Request) -> Check:
-    holder = getattr(request.app.state, "model_holder", None)
-    if holder is None:
-        return Check(status="pending", detail="not loaded yet")
-    return Check(status="ok")  # the model holder will report its own state
+    """Whether a model is loaded; why it is not was logged when the app was created."""
+    if getattr(request.app.state, "model", None) is None:
+        return Check(status="failed", detail="no model loaded: scoring answers 503")
+    return Check(status="ok")
+
+
+def load_model(settings: ApiSettings) -> AmanahModel | None:
+    """The model of `settings.model_uri`, or None (logged) when it cannot be loaded."""
+    from models.registry import load
+
+    try:
+        return load(settings.model_uri, settings.mlflow_tracking_uri)
+    # whatever the registry or the artifact raises (missing store, unknown alias, old
+    # format, MLflow's own errors), the app starts without a model and says so
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        logger.warning("no model loaded from %s: %s", settings.model_uri, first)
+        return None
+
+
+def load_profiles(settings: ApiSettings) -> ProfileStore | None:
+    """The current profiles of `features_dir(settings)`, or None (logged) without a build."""
+    try:
+        return ProfileStore(features_dir(settings))
+    except ProfileStoreError as exc:
+        logger.warning("no member profiles: %s", exc)
+        return None
 
 
 def _engine(request: Request) -> Engine:
@@ -95,9 +133,10 @@ def prepared_engine(url: str) -> Engine:
     return make_engine(url)
 
 
-def create_app(settings: ApiSettings | None = None) -> FastAPI:
+def create_app(settings: ApiSettings | None = None, model: AmanahModel | None = None) -> FastAPI:
     """The API on `settings` (default: :func:`serving.config.load_settings`, from the
-    environment). Raises SettingsError or StoreError, each one line."""
+    environment), serving `model` (default: loaded from `settings.model_uri`, see the
+    module docstring). Raises SettingsError or StoreError, each one line."""
     chosen = settings if settings is not None else load_settings()
     engine = prepared_engine(database_url(chosen))
 
@@ -120,7 +159,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.settings = chosen
     app.state.engine = engine
     app.state.sessions = sessions(engine)
+    app.state.model = model if model is not None else load_model(chosen)
+    app.state.profiles = load_profiles(chosen)
     add_problem_handlers(app)
+    app.include_router(api_router)
 
     @app.get("/healthz", tags=["probes"])
     def healthz() -> Health:

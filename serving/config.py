@@ -8,6 +8,7 @@ key copied from an example would make every hash guessable.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, model_validator
@@ -17,6 +18,7 @@ from features.settings import Settings
 
 Environment = Literal["development", "production"]
 DEFAULT_MODEL_URI = "models:/amanah-pd@champion"
+DEFAULT_FEATURES_DIR = Path("data") / "demo-features"  # under the Amanah project's folder
 # a key containing one of these was copied from an example, not generated
 PLACEHOLDER_MARKS = ("changeme", "change-me", "change_me", "changethis", "placeholder",
                      "replace-me", "replaceme", "example", "xxxxxxxx")  # fmt: skip
@@ -42,6 +44,12 @@ class ApiSettings(Settings):
         min_length=1,
         description="The registered model the API serves (an MLflow models:/ URI).",
     )
+    features_dir: Path | None = Field(
+        default=None,
+        description="The built features folder whose current profiles the API scores "
+        "(`amanah features build --out`); default: data/demo-features of the Amanah "
+        "project (serving.config.features_dir).",
+    )
     max_body_bytes: int = Field(
         default=1_048_576, gt=0, description="Largest request body accepted, in bytes."
     )
@@ -65,6 +73,18 @@ class ApiSettings(Settings):
                 f"{self.environment}; generate one with `{GENERATE_KEY}`"
             )
         return self
+
+
+def features_dir(settings: ApiSettings) -> Path:
+    """`AMANAH_FEATURES_DIR`, else `data/demo-features` of the Amanah project (of the
+    current folder outside any project). Creates nothing."""
+    if settings.features_dir is not None:
+        return settings.features_dir
+    # models.registry finds the project folder; imported here because it imports MLflow
+    from models.registry import project_root
+
+    root = project_root()
+    return (root if root is not None else Path.cwd().resolve()) / DEFAULT_FEATURES_DIR
 
 
 def load_settings(**overrides: object) -> ApiSettings:

@@ -31,8 +31,10 @@ PROBLEM_FIELDS = {"type", "title", "status", "detail", "code", "request_id"}
 
 
 def _settings(tmp_path: Path, **overrides: object) -> ApiSettings:
+    # no MLflow store: the app starts without a model and never reads the project's store
     chosen: dict[str, object] = {
         "database_url": f"sqlite:///{tmp_path / 'amanah.db'}", "environment": "development",
+        "mlflow_tracking_uri": f"sqlite:///{tmp_path / 'no-mlflow' / 'mlflow.db'}",
     }  # fmt: skip
     return load_settings(**{**chosen, **overrides})
 
@@ -69,13 +71,13 @@ def test_healthz(client: TestClient) -> None:
     assert response.headers["x-request-id"]
 
 
-def test_readyz_ready_with_the_model_pending(client: TestClient) -> None:
+def test_readyz_unavailable_without_a_model(client: TestClient) -> None:
     response = client.get("/readyz")
-    assert response.status_code == 200
+    assert response.status_code == 503
     body = response.json()
-    assert body["status"] == "ready"
+    assert body["status"] == "unavailable"
     assert body["checks"]["database"]["status"] == "ok"
-    assert body["checks"]["model"] == {"status": "pending", "detail": "not loaded yet"}
+    assert body["checks"]["model"]["status"] == "failed"
 
 
 def test_readyz_503_when_the_database_stops_answering(tmp_path: Path, app: FastAPI) -> None:
