@@ -19,6 +19,11 @@ Digests. The audit entry's input digest (also `Score.request_digest`) covers the
 with the member as its keyed hash, never the member number or NIK in clear: a plain
 SHA-256 of a member number is easy to reverse by trying every number. The output digest
 covers the answer as returned.
+
+Idempotency (`serving.idempotency`). With an `Idempotency-Key` the record is added to the
+score's own transaction. The key is looked at after the consent checks, so a replay passes
+the same checks as the first request (a consent revoked since answers 404, not the stored
+score), and a reused key naming a member out of reach answers that 404 rather than 409.
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from features.application import LoanRequest, LoanRequestError
@@ -38,6 +44,15 @@ from models.artifact import AmanahModel
 from serving.audit import AuditEvent, append, digest
 from serving.deps import ModelDep, ProfilesDep, SessionDep, SettingsDep, require_scope
 from serving.errors import DomainError, request_id
+from serving.idempotency import (
+    Claim,
+    IdempotencyKeyDep,
+    body_digest,
+    record,
+    replay,
+    replay_after_conflict,
+    stored,
+)
 from serving.schemas import MemberByNik, ScoreCreate, ScorePublic
 from serving.scoring import ScoringError, score_application
 from serving.security import (
@@ -226,9 +241,11 @@ def create_score(
     profiles: ProfileStore,
     member: ConsentedMember,
     rid: str,
+    claim: Claim | None = None,
 ) -> ScorePublic:
-    """Score `member`, then store the score and its audit entry in one transaction and
-    commit: no score is answered unless its audit entry is committed."""
+    """Score `member`, then store the score and its audit entry (and the idempotency
+    record of `claim`) in one transaction and commit: no score is answered unless its
+    audit entry is committed."""
     scored_at = datetime.now(UTC)
     request = loan_request(member.body, scored_at)
     try:
@@ -269,14 +286,25 @@ def create_score(
             input_digest=request_digest, output_digest=digest(answer_json), at=scored_at,
         ),
     )  # fmt: skip
+    if claim is not None:
+        record(session, claim, HTTPStatus.CREATED, answer_json)
     session.commit()
     return answer
+
+
+def idempotency_claim(member: ConsentedMember, key: str) -> Claim:
+    """The claim of this request on `key`: the body digested with the member as its
+    keyed hash (see `serving.idempotency`)."""
+    body = member.body.model_dump(mode="json", exclude={"member"})
+    body["member"] = {"member_ref": member.member_ref, "cooperative_id": member.cooperative_id}
+    return Claim(member.principal.partner.id, key, body_digest(body))
 
 
 @router.post(
     "",
     status_code=HTTPStatus.CREATED,
-    responses={401: {}, 403: {}, 404: {}, 422: {}, 503: {}},
+    response_model=ScorePublic,
+    responses={401: {}, 403: {}, 404: {}, 409: {}, 422: {}, 503: {}},
 )
 def post_score(
     member: ConsentedMemberDep,
@@ -284,9 +312,21 @@ def post_score(
     model: ModelDep,
     profiles: ProfilesDep,
     request: Request,
-) -> ScorePublic:
-    """Score a consented member's loan request: PD, score, grade, decision and reasons."""
-    return create_score(session, model, profiles, member, request_id(request))
+    key: IdempotencyKeyDep,
+) -> ScorePublic | Response:
+    """Score a consented member's loan request: PD, score, grade, decision and reasons.
+    With an `Idempotency-Key` header the same key and body answer the stored score again
+    (header `Idempotent-Replayed: true`); the same key with another body answers 409."""
+    if key is None:
+        return create_score(session, model, profiles, member, request_id(request))
+    claim = idempotency_claim(member, key)
+    found = stored(session, claim)
+    if found is not None:
+        return replay(found, claim)
+    try:
+        return create_score(session, model, profiles, member, request_id(request), claim)
+    except IntegrityError as error:  # another request committed this key first
+        return replay_after_conflict(session, claim, error)
 
 
 @router.get("/{score_id}", responses={401: {}, 403: {}, 404: {}})
