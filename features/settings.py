@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tomllib
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,3 +50,25 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+PROJECT_NAME = "amanah"  # [project] name in the pyproject.toml that marks the project folder
+
+
+def project_root(start: Path | None = None) -> Path | None:
+    """The folder of the Amanah project's pyproject.toml: upwards from this package's files
+    (an editable install lives in the project), else upwards from `start` (default: the
+    current folder); None outside any Amanah project."""
+    for origin in (Path(__file__).resolve().parent, (start or Path.cwd()).resolve()):
+        for folder in (origin, *origin.parents):
+            if _is_amanah_project(folder / "pyproject.toml"):
+                return folder
+    return None
+
+
+def _is_amanah_project(pyproject: Path) -> bool:
+    try:
+        declared = tomllib.loads(pyproject.read_text("utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return False
+    return bool(declared.get("project", {}).get("name") == PROJECT_NAME)

@@ -72,7 +72,7 @@ import math
 import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, Literal, get_args
+from typing import Any, Literal, NamedTuple, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -168,7 +168,7 @@ _PLACEHOLDER_FIELDS: dict[str, tuple[str, ...]] = {
     "months": ("months",),
     "instalment": ("instalment",),
     "capacity": ("capacity",),
-    "basis": ("binding", "income", "source", "expenses", "budget"),
+    "basis": ("binding", "income", "source", "seasonal", "expenses", "budget"),
     "max_amount": ("max_amount",),
     "other_debt": ("existing",),
     "features": ("outside",),
@@ -338,6 +338,24 @@ _FLOOR_TOL = 1e-9
 # Instalments are whole Rupiah; a limit like 0.35 * income may carry float noise below that.
 _RUPIAH_TOL = 1e-6
 
+
+class _Income(NamedTuple):
+    """The income estimate and what it rests on: the estimate; the ability to repay at a
+    given income; which limit binds (0: the debt-service share, 1: what the household's
+    budget leaves); where the estimate comes from (`_LEDGER` ..) and whether a declaration
+    was scaled to the member's season; the income the ledger vouches for; the household
+    expenses counted (NaN: not declared); the budget they are taken from."""
+
+    estimate: Floats
+    capacity_at: Callable[[Floats], Floats]
+    binding: npt.NDArray[np.int64]
+    source: npt.NDArray[np.int64]
+    seasonal: npt.NDArray[np.bool_]
+    seen: Floats
+    expenses: Floats
+    budget: Floats
+
+
 # terms checked where given: True for > 0, False for >= 0
 _CHECKED_TERMS: dict[str, bool] = {
     "loan_amount": True,
@@ -347,10 +365,8 @@ _CHECKED_TERMS: dict[str, bool] = {
     "declared_household_expenses": False,
 }
 
-# where the income estimate comes from (texts in `_SOURCE_WORDS`), plus _SEASONAL when a
-# declaration was adjusted to the member's seasonal pattern
+# where the income estimate comes from (texts in `_SOURCE_WORDS`)
 _LEDGER, _VERIFIED, _UNVERIFIED, _CAPPED = 0, 1, 2, 3
-_SEASONAL = 10
 _SEASONAL_WORDS: dict[Lang, str] = {
     "id": ", disesuaikan dengan pola musiman penjualannya di koperasi",
     "en": ", adjusted to the seasonal pattern of her sales through the cooperative",
@@ -596,7 +612,7 @@ class DecisionPolicy:
         per_rupiah = 1.0 / tenor + rate  # monthly instalment per Rupiah of principal
         instalment = np.floor(principal * per_rupiah + 0.5)
 
-        income, capacity_at, binding, source, seen, expenses, budget = self._income(t)
+        income, capacity_at, binding, source, seasonal, seen, expenses, budget = self._income(t)
         capacity = capacity_at(income)
         has_income = income > 0  # False for NaN too
         limit = np.where(has_income, capacity, np.nan)
@@ -611,7 +627,7 @@ class DecisionPolicy:
         # verification decides the case: the loan fits on the full declared income
         declared = t["declared_monthly_income"]
         fits_declared = instalment + existing <= capacity_at(declared) + _RUPIAH_TOL
-        gap = (source % _SEASONAL == _CAPPED) & over & fits_declared
+        gap = (source == _CAPPED) & over & fits_declared
 
         thin = months < self.thin_file_max_months
         max_amount = np.where(thin, np.minimum(max_amount, self.thin_file_max_amount), max_amount)
@@ -672,6 +688,7 @@ class DecisionPolicy:
                 "capacity": capacity,
                 "binding": binding,
                 "source": source,
+                "seasonal": seasonal,
                 "expenses": expenses,
                 "budget": budget,
                 "max_amount": max_amount,
@@ -715,11 +732,8 @@ class DecisionPolicy:
             "expected_return": np.floor(returns + 0.5),
         }
 
-    def _income(self, t: Mapping[str, Floats]) -> tuple[Any, ...]:
-        """The income estimate and what it rests on (module docstring): estimate, the
-        capacity function of an income, which limit binds (0: the debt-service share,
-        1: the share of disposable income), the estimate's source, the income the ledger
-        vouches for, and the household expenses counted (NaN: not declared)."""
+    def _income(self, t: Mapping[str, Floats]) -> _Income:
+        """The income estimate and what it rests on (module docstring)."""
         ledger = np.maximum(_zero_missing(t["estimated_monthly_income"]), 0.0)
         recent = _zero_missing(t["avg_monthly_sales_3m"])
         spend = np.maximum(_zero_missing(t["sembako_spend_12m"]), 0.0)
@@ -759,8 +773,7 @@ class DecisionPolicy:
 
         binding = (left < self.max_debt_service_to_income * income).astype(np.int64)
         seasonal = has_declared & (np.abs(season - 1.0) > 0.05) & (source != _LEDGER)
-        source = source + _SEASONAL * seasonal
-        return income, capacity_at, binding, source, seen, expenses, budget
+        return _Income(income, capacity_at, binding, source, seasonal, seen, expenses, budget)
 
     @staticmethod
     def _numeric(frame: pd.DataFrame, column: str) -> Floats:
@@ -773,15 +786,12 @@ class DecisionPolicy:
             "thin_max": format_rupiah(self.thin_file_max_amount),
         }
 
-    def _source_words(self, source: int, lang: Lang) -> str:
-        seasonal = _SEASONAL_WORDS[lang] if source >= _SEASONAL else ""
-        return (
-            _SOURCE_WORDS[lang][source % _SEASONAL].format(
-                weight=format_percent(self.unverified_income_weight, lang),
-                gap=format_number(self.income_gap_ratio, lang, 2),
-            )
-            + seasonal
+    def _source_words(self, source: int, seasonal: bool, lang: Lang) -> str:
+        words = _SOURCE_WORDS[lang][source].format(
+            weight=format_percent(self.unverified_income_weight, lang),
+            gap=format_number(self.income_gap_ratio, lang, 2),
         )
+        return words + (_SEASONAL_WORDS[lang] if seasonal else "")
 
     def _fillers(self, values: Mapping[str, Any], lang: Lang) -> dict[str, Callable[[int], str]]:
         """Per placeholder, its text for application ``i`` in ``lang``: built once per batch,
@@ -847,7 +857,8 @@ class DecisionPolicy:
     ) -> str:
         """What the ability to repay rests on, in words: the share, the income estimate and
         its source, and the household expenses where they bind."""
-        income, source = rupiah("income"), self._source_words(int(values["source"][i]), lang)
+        source = self._source_words(int(values["source"][i]), bool(values["seasonal"][i]), lang)
+        income = rupiah("income")
         if not income:
             return ""
         if int(values["binding"][i]):

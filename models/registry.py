@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-import tomllib
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,7 +45,7 @@ from mlflow.pyfunc.model import PythonModel, PythonModelContext
 from mlflow.types import ColSpec, DataType, Schema
 
 from features.catalog import catalog_records
-from features.settings import get_settings
+from features.settings import get_settings, project_root
 from models.artifact import AmanahModel
 from models.gate import Gate, gate_figures, judge
 from models.plots import write_plots
@@ -56,7 +55,6 @@ from models.training import TrainingResult, evaluated_scores, write_report
 MODEL_NAME = "amanah-pd"
 EXPERIMENT = "amanah"
 CHALLENGER, CHAMPION = "challenger", "champion"
-PROJECT_NAME = "amanah"  # [project] name in the pyproject.toml that marks the project folder
 STORE_FOLDER = "mlflow"
 PYFUNC_ENTRY = Path(__file__).with_name("pyfunc_entry.py")
 CREATE_STORE = "run `amanah demo` or `amanah train --features DIR` to create one"
@@ -64,25 +62,6 @@ CREATE_STORE = "run `amanah demo` or `amanah train --features DIR` to create one
 
 class StoreNotFoundError(LookupError):
     """A command that only reads a model found no MLflow store where it looked."""
-
-
-def project_root(start: Path | None = None) -> Path | None:
-    """The folder of the Amanah project's pyproject.toml: upwards from this package's files
-    (an editable install lives in the project), else upwards from `start` (default: the
-    current folder); None outside any Amanah project."""
-    for origin in (Path(__file__).resolve().parent, (start or Path.cwd()).resolve()):
-        for folder in (origin, *origin.parents):
-            if _is_amanah_project(folder / "pyproject.toml"):
-                return folder
-    return None
-
-
-def _is_amanah_project(pyproject: Path) -> bool:
-    try:
-        declared = tomllib.loads(pyproject.read_text("utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return False
-    return bool(declared.get("project", {}).get("name") == PROJECT_NAME)
 
 
 def default_store() -> Path:

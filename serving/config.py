@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from features.settings import Settings
+from features.settings import Settings, project_root
 
 Environment = Literal["development", "production"]
 DEFAULT_MODEL_URI = "models:/amanah-pd@champion"
@@ -80,9 +80,6 @@ def features_dir(settings: ApiSettings) -> Path:
     current folder outside any project). Creates nothing."""
     if settings.features_dir is not None:
         return settings.features_dir
-    # models.registry finds the project folder; imported here because it imports MLflow
-    from models.registry import project_root
-
     root = project_root()
     return (root if root is not None else Path.cwd().resolve()) / DEFAULT_FEATURES_DIR
 

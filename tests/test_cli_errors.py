@@ -13,6 +13,7 @@ import pytest
 from mlflow import MlflowClient
 from typer.testing import CliRunner, Result
 
+from features import settings as settings_module
 from features.settings import get_settings
 from models import registry
 from models.registry import MODEL_NAME, default_store, existing_store, project_root, tracking_uri
@@ -81,7 +82,9 @@ def test_outside_the_package_the_project_is_found_upwards_from_the_current_folde
 ) -> None:
     """A non-editable install: the package's files are not in the project."""
     monkeypatch.delenv("AMANAH_MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.setattr(registry, "__file__", str(tmp_path / "site-packages/models/registry.py"))
+    monkeypatch.setattr(
+        settings_module, "__file__", str(tmp_path / "site-packages/features/settings.py")
+    )
     project = tmp_path / "work" / "amanah"
     (project / "notebooks" / "deep").mkdir(parents=True)
     (project / "pyproject.toml").write_text('[project]\nname = "amanah"\n', "utf-8")

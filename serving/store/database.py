@@ -21,7 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from features.settings import Settings, get_settings
+from features.settings import Settings, get_settings, project_root
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 DEFAULT_FILE = Path("data") / "amanah.db"  # under the Amanah project's folder
@@ -39,9 +39,6 @@ def database_url(settings: Settings | None = None) -> str:
     chosen = (settings or get_settings()).database_url
     if chosen:
         return chosen
-    # models.registry finds the project folder; imported here because it imports MLflow
-    from models.registry import project_root
-
     root = project_root()
     return f"sqlite:///{(root if root is not None else Path.cwd().resolve()) / DEFAULT_FILE}"
 

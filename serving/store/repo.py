@@ -169,17 +169,7 @@ def revoke_key(session: Session, prefix: str, *, actor: str, at: datetime | None
     row = session.scalar(select(ApiKey).where(ApiKey.prefix == chosen))
     if row is None:
         raise UnknownKeyError(f"unknown key prefix {chosen!r}")
-    if row.revoked_at is None:
-        when = _now(at)
-        row.revoked_at = when
-        session.flush()
-        append(
-            session,
-            AuditEvent(
-                actor=actor, action="key.revoke", subject=row.prefix,
-                input_digest=digest({"partner_id": row.partner_id}), at=when,
-            ),
-        )  # fmt: skip
+    _revoke(session, row, actor, "key.revoke", row.prefix, at)
     return row
 
 
@@ -328,17 +318,7 @@ def revoke_consent(
     row = get_consent(session, partner, consent_id)
     if row is None:
         raise UnknownConsentError(f"unknown consent {consent_id!r}")
-    if row.revoked_at is None:
-        when = _now(at)
-        row.revoked_at = when
-        session.flush()
-        append(
-            session,
-            AuditEvent(
-                actor=actor, action="consent.revoke", subject=row.id,
-                input_digest=digest({"partner_id": row.partner_id}), at=when,
-            ),
-        )  # fmt: skip
+    _revoke(session, row, actor, "consent.revoke", row.id, at)
     return row
 
 
@@ -366,3 +346,26 @@ def active_consent(
         .order_by(Consent.expires_at.desc())
         .limit(1)
     ).first()
+
+
+def _revoke(
+    session: Session,
+    row: ApiKey | Consent,
+    actor: str,
+    action: str,
+    subject: str,
+    at: datetime | None,
+) -> None:
+    """Mark a key or a consent revoked and audit it, once: revoking twice changes nothing."""
+    if row.revoked_at is not None:
+        return
+    when = _now(at)
+    row.revoked_at = when
+    session.flush()
+    append(
+        session,
+        AuditEvent(
+            actor=actor, action=action, subject=subject,
+            input_digest=digest({"partner_id": row.partner_id}), at=when,
+        ),
+    )  # fmt: skip
