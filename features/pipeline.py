@@ -16,7 +16,8 @@ Output layout::
                                             (+ what the member declared: not features)
     OUT/profiles/<cooperative_id>.parquet   one row per member as of --as-of (default: the
                                             ledger's as-of day)
-    OUT/profiles.sqlite                     member_id -> (cooperative, row), constant-time lookup
+    OUT/profiles.sqlite                     member_id -> (cooperative, row), constant-time lookup,
+                                            and nik_hash -> member_id (`members_by_nik`)
     OUT/features.json                       ledger path, as-of dates, catalog, partitions, failures
 """
 
@@ -75,6 +76,7 @@ class BuildReport:
     as_of: pd.Timestamp | None = None
     # why every partition was rebuilt without --force (another as-of day or ledger)
     rebuilt_because: str | None = None
+    index: IndexCounts | None = None  # what the lookup index holds, once written
 
 
 def training_table(
@@ -285,7 +287,7 @@ def build_features(
         if error is not None:
             report.failed[coop] = error
     report.ledger_rows = sum(b["ledger_rows"] for b in report.built)
-    write_index(out)
+    report.index = write_index(out, ledger)
     _write_manifest(out, ledger, as_of, report)
     report.seconds = time.perf_counter() - began
     return report
@@ -385,11 +387,32 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
-def write_index(out: Path) -> int:
-    """(Re)write the member -> (cooperative, row) lookup from every profiles partition.
+@dataclass(frozen=True)
+class IndexCounts:
+    """What `write_index` wrote: members with a profile, NIK hashes in `members_by_nik`,
+    NIK hashes shared by several members (left out) and the members holding them."""
+
+    profiles: int
+    niks: int = 0
+    duplicate_niks: int = 0
+    members_left_out: int = 0
+
+    def manifest(self) -> dict[str, int]:
+        return {
+            "niks": self.niks,
+            "duplicate_niks": self.duplicate_niks,
+            "members_left_out": self.members_left_out,
+        }
+
+
+def write_index(out: Path, ledger: Ledger | None = None) -> IndexCounts:
+    """(Re)write the member -> (cooperative, row) lookup from every profiles partition and,
+    given the ledger, the nik_hash -> member lookup (`members_by_nik`).
 
     Profiles are written in row groups of PROFILE_ROW_GROUP rows, so a lookup is one
     primary-key search plus one row group read: constant time however large the ledger.
+    A NIK hash held by more than one member (one person in two cooperatives, or a data
+    error) cannot name a member, so it is left out of `members_by_nik` and counted.
     """
     files = sorted((out / PROFILES).glob("*.parquet"))
     tmp = out / (INDEX + ".tmp")
@@ -409,11 +432,49 @@ def write_index(out: Path) -> int:
                 zip(ids, [f.stem] * len(ids), range(len(ids)), strict=True),
             )
             n += len(ids)
+        counts = IndexCounts(n)
+        if ledger is not None:
+            counts = _write_nik_index(db, ledger, [f.stem for f in files], n)
         db.commit()
     finally:
         db.close()
     os.replace(tmp, out / INDEX)
-    return n
+    return counts
+
+
+def _write_nik_index(
+    db: sqlite3.Connection, ledger: Ledger, cooperatives: list[str], profiles: int
+) -> IndexCounts:
+    """`members_by_nik` from the members tables of `cooperatives`, one at a time, for the
+    members with a profile; a NIK hash of several members is left out."""
+    db.execute(
+        "CREATE TABLE members_by_nik (nik_hash TEXT PRIMARY KEY, member_id TEXT NOT NULL)"
+        " WITHOUT ROWID"
+    )
+    db.execute("CREATE TEMP TABLE nik_staging (nik_hash TEXT NOT NULL, member_id TEXT NOT NULL)")
+    for coop in cooperatives:
+        members = ledger.partition(coop).table("members", ["member_id", "nik_hash"])
+        pairs = [
+            (str(h), str(m))
+            for m, h in zip(members["member_id"], members["nik_hash"], strict=True)
+            if isinstance(h, str) and h
+        ]
+        db.executemany("INSERT INTO nik_staging VALUES (?, ?)", pairs)
+    db.execute(
+        "CREATE TEMP TABLE nik_counted AS SELECT nik_hash, MIN(member_id) AS member_id,"
+        " COUNT(DISTINCT member_id) AS holders FROM nik_staging"
+        " WHERE member_id IN (SELECT member_id FROM profiles) GROUP BY nik_hash"
+    )
+    db.execute(
+        "INSERT INTO members_by_nik SELECT nik_hash, member_id FROM nik_counted WHERE holders = 1"
+    )
+    niks, duplicates, left_out = db.execute(
+        "SELECT COALESCE(SUM(holders = 1), 0), COALESCE(SUM(holders > 1), 0),"
+        " COALESCE(SUM(CASE WHEN holders > 1 THEN holders ELSE 0 END), 0) FROM nik_counted"
+    ).fetchone()
+    db.execute("DROP TABLE nik_staging")
+    db.execute("DROP TABLE nik_counted")
+    return IndexCounts(profiles, int(niks), int(duplicates), int(left_out))
 
 
 def fetch_profile(out: Path, member_id: str) -> dict[str, Any] | None:
@@ -430,6 +491,8 @@ def _write_manifest(out: Path, ledger: Ledger, as_of: pd.Timestamp, report: Buil
         "partitions": built,
         "failed": report.failed,
     }
+    if report.index is not None:  # NIK hashes indexed, and those of several members left out
+        manifest["nik_index"] = report.index.manifest()
     tmp = out / (MANIFEST + ".tmp")
     tmp.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     os.replace(tmp, out / MANIFEST)

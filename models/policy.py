@@ -68,6 +68,7 @@ rounded to the nearest Rupiah.
 
 from __future__ import annotations
 
+import functools
 import math
 import string
 from collections.abc import Callable, Mapping, Sequence
@@ -87,7 +88,12 @@ from features.wording import (
     format_percent,
     format_rupiah,
 )
-from models.economics import LendingEconomics, expected_return, pd_for_return
+from models.economics import (
+    PD_HORIZON_MONTHS,
+    LendingEconomics,
+    expected_return,
+    pd_for_return,
+)
 from models.grades import GRADE_LABELS, GRADES
 from models.stored_fields import exact_field_names
 
@@ -732,6 +738,181 @@ class DecisionPolicy:
             "expected_return": np.floor(returns + 0.5),
         }
 
+    def decide_one(
+        self,
+        grade: str,
+        pd_: float,
+        terms: Mapping[str, float],
+        *,
+        langs: Sequence[Lang] = LANGS,
+        outside_experience: Sequence[str | Mapping[Lang, str]] | None = None,
+    ) -> dict[str, Any]:
+        """`decide_arrays` for one application in plain Python floats: the API's path, where
+        numpy's per-call cost was most of the policy's time. The same keys with one value
+        each (decision as str, rule codes as a list, texts as str, Rupiah as float, NaN
+        where `decide_arrays` gives NaN): equal to `decide_arrays`' row to the bit (tested).
+        The power, logarithm and rounding steps still go through numpy's own functions,
+        which may differ from `math` in the last bit."""
+        unknown_terms = sorted(set(terms) - set(TERM_COLUMNS))
+        if unknown_terms:
+            raise ValueError(f"Unknown terms {unknown_terms}; expected some of {TERM_COLUMNS}.")
+        if str(grade) not in GRADES:
+            raise ValueError(f"Unknown grades {[str(grade)]}; expected one of {list(GRADES)}.")
+        t = {c: float(terms[c]) if c in terms else _NAN for c in TERM_COLUMNS}
+        p = float(pd_)
+        if p != p:
+            raise ValueError("pd must hold one PD per application (1), none missing.")
+        outside = () if outside_experience is None else tuple(map(_label_pair, outside_experience))
+        principal, tenor, rate = t["loan_amount"], t["tenor_months"], t["flat_monthly_rate"]
+        for name, strict in _CHECKED_TERMS.items():
+            value = t[name]
+            if value == value and not (value > 0 if strict else value >= 0):
+                raise ValueError(f"{name} must be {'> 0' if strict else '>= 0'} where given.")
+        existing = _zero(t["existing_debt_service"])
+        months = _zero(t["months_of_history"])
+        has_terms = all(map(math.isfinite, (principal, tenor, rate)))
+
+        per_rupiah = 1.0 / tenor + rate
+        instalment = _floor(principal * per_rupiah + 0.5)
+
+        inc = self._income_one(t)
+        income = inc.estimate
+        capacity = inc.capacity_at(income)
+        has_income = income > 0
+        limit = capacity if has_income else _NAN
+        room = _max(limit - existing, 0.0)
+        steps = _floor(room / per_rupiah / self.amount_step + _FLOOR_TOL)
+        steps_instalment = _floor(steps * self.amount_step * per_rupiah + 0.5)
+        if steps > 0 and steps_instalment + existing > limit + _RUPIAH_TOL:
+            steps -= 1.0
+        max_amount = steps * self.amount_step
+        over = has_income and instalment + existing > limit + _RUPIAH_TOL
+        declared = t["declared_monthly_income"]
+        fits_declared = instalment + existing <= inc.capacity_at(declared) + _RUPIAH_TOL
+        gap = inc.source == _CAPPED and over and fits_declared
+
+        thin = months < self.thin_file_max_months
+        if thin:
+            max_amount = _min(max_amount, float(self.thin_file_max_amount))
+
+        reduce = over and max_amount >= self.min_loan and not gap
+        offered = max_amount if reduce else principal
+        econ = self.economics
+        if has_terms:
+            judged = (offered, tenor, rate)
+        else:
+            judged = (
+                float(econ.reference_amount),
+                float(econ.reference_tenor_months),
+                float(econ.reference_flat_rate),
+            )
+        pd_approve, pd_decline, returns = _economics_one(p, judged, (offered, tenor, rate), econ)
+        if not has_terms:
+            returns = _NAN
+        economic = pd_approve > 0
+        risk_decline = economic and p > pd_decline
+
+        dpd = _zero(t["current_dpd"])
+        kol = _kol_of(dpd)
+        defaults = _zero(t["prior_loans_defaulted"])
+        fired = {
+            "ARREARS_NPL": kol >= NPL_FROM,
+            "AFFORDABILITY_DECLINE": over and max_amount < self.min_loan and not gap,
+            "RISK_DECLINE": risk_decline and not thin,
+            "ARREARS_CURRENT": 1 < kol < NPL_FROM,
+            "PAST_DEFAULT": defaults >= 1,
+            "INCOME_GAP": gap,
+            "OUTSIDE_EXPERIENCE": bool(outside),
+            "THIN_FILE": thin and not principal <= self.thin_file_max_amount,
+            "NO_INCOME_DATA": not has_income and has_terms,
+            "TERMS_UNECONOMIC": not economic,
+            "AFFORDABILITY_REDUCE": reduce,
+            "RISK_REFER": economic and p > pd_approve and (not risk_decline or thin),
+            "RISK_APPROVE": economic and p <= pd_approve,
+        }
+        codes = [code for code in _RULE_ORDER if fired[code]]
+        severity = max((_SEVERITY[code] for code in codes), default=0)
+
+        pd_shown, approve_shown, decline_shown = np.round([p, pd_approve, pd_decline], 3).tolist()
+        raw: dict[str, list[Any]] = {
+            "grade": [str(grade)],
+            "months": [months],
+            "instalment": [instalment],
+            "existing": [existing],
+            "income": [income],
+            "capacity": [capacity],
+            "binding": [inc.binding],
+            "source": [inc.source],
+            "seasonal": [inc.seasonal],
+            "expenses": [inc.expenses],
+            "budget": [inc.budget],
+            "max_amount": [max_amount],
+            "dpd": [dpd],
+            "defaults": [defaults],
+            "declared": [declared],
+            "seen": [inc.seen],
+            "pd": [pd_shown],
+            "pd_approve": [approve_shown],
+            "pd_decline": [decline_shown],
+            "outside": [outside],
+        }
+        texts: dict[str, str] = {}
+        for lang in langs:
+            fillers = self._fillers(raw, lang)
+            texts[lang] = " ".join(
+                RULES[code].text(lang).format(**{n: fillers[n](0) for n in _NAMES[code][lang]})
+                for code in codes
+            )
+        approve = severity == _APPROVE
+        return {
+            "decision": DECISIONS[severity],
+            "rule_codes": codes,
+            **{f"reason_{lang}": texts[lang] for lang in langs},
+            "approved_amount": offered if approve and has_terms else _NAN,
+            "max_recommended_amount": max_amount,
+            "instalment": instalment,
+            "income_estimate": _floor(income + 0.5) if income > 0 else _NAN,
+            "expected_return": _floor(returns + 0.5),
+        }
+
+    def _income_one(self, t: Mapping[str, float]) -> _IncomeOne:
+        """`_income` for one application in plain floats."""
+        ledger = _max(_zero(t["estimated_monthly_income"]), 0.0)
+        recent = _zero(t["avg_monthly_sales_3m"])
+        spend = _max(_zero(t["sembako_spend_12m"]), 0.0)
+        season = ledger / recent if ledger > 0 and recent > 0 else 1.0
+        most = self.max_seasonal_adjustment
+        season = _min(_max(season, 1 / most), most)
+        declared = t["declared_monthly_income"] * season
+        verified = t["income_verified"] == 1
+        has_declared = declared > 0
+        seen = _max(ledger, spend / self.spend_share_of_income)
+        credited = self.unverified_income_weight * declared
+        cap = self.income_gap_ratio * seen
+        capped = has_declared and not verified and credited > cap
+        if has_declared:
+            income = _max(declared, ledger) if verified else _max(ledger, _min(credited, cap))
+        else:
+            income = ledger if ledger > 0 else _NAN
+        if not has_declared or income <= ledger:
+            source = _LEDGER
+        else:
+            source = _VERIFIED if verified else _CAPPED if capped else _UNVERIFIED
+        declared_expenses = t["declared_household_expenses"]
+        expenses = _max(declared_expenses, spend) if declared_expenses >= 0 else _NAN
+        budget = declared if has_declared else income
+        left = self.max_share_of_disposable_income * _max(budget - expenses, 0.0)
+        if expenses != expenses:
+            left = math.inf
+        share = self.max_debt_service_to_income
+
+        def capacity_at(value: float) -> float:
+            return _fmin(share * value, left)
+
+        binding = int(left < share * income)
+        seasonal = has_declared and abs(season - 1.0) > 0.05 and source != _LEDGER
+        return _IncomeOne(income, capacity_at, binding, source, seasonal, seen, expenses, budget)
+
     def _income(self, t: Mapping[str, Floats]) -> _Income:
         """The income estimate and what it rests on (module docstring)."""
         ledger = np.maximum(_zero_missing(t["estimated_monthly_income"]), 0.0)
@@ -813,15 +994,13 @@ class DecisionPolicy:
             def text(i: int) -> str:
                 x = column[i]
                 if x not in shown:
-                    finite = math.isfinite(x)
-                    shown[x] = format_percent(min(max(x, 0.0), 1.0), lang, 1) if finite else ""
+                    shown[x] = _percent_text(x, lang) if math.isfinite(x) else ""
                 return shown[x]
 
             return text
 
         def kol(i: int) -> int:
-            (k,) = kolektibilitas([values["dpd"][i]]).tolist()
-            return int(k)
+            return _kol_of(float(values["dpd"][i]))
 
         def other_debt(i: int) -> str:
             existing = float(values["existing"][i])
@@ -914,3 +1093,115 @@ def _zero_missing(values: Floats) -> Floats:
     """NaN as 0 (no debt, no arrears, no history): cheaper than np.nan_to_num on the
     one-application path."""
     return np.where(values == values, values, 0.0)
+
+
+# ---------------------------------------------------------------- one application, plain floats
+_NAN = math.nan
+_SEVERITY: dict[str, int] = {code: DECISIONS.index(rule.decision) for code, rule in RULES.items()}
+_APPROVE = DECISIONS.index("approve")
+
+
+class _IncomeOne(NamedTuple):
+    """`_Income` of one application, as plain floats."""
+
+    estimate: float
+    capacity_at: Callable[[float], float]
+    binding: int
+    source: int
+    seasonal: bool
+    seen: float
+    expenses: float
+    budget: float
+
+
+@functools.lru_cache(maxsize=4096)
+def _percent_text(share: float, lang: Lang) -> str:
+    """A PD share as the texts show it (one decimal of a percent, within [0, 1]): the same
+    few hundred shares recur across requests, so each is formatted once."""
+    return format_percent(min(max(share, 0.0), 1.0), lang, 1)
+
+
+@functools.lru_cache(maxsize=1024)
+def _kol_of(days_past_due: float) -> int:
+    """`kolektibilitas` of one value (not NaN): few distinct days recur."""
+    return int(kolektibilitas([days_past_due])[0])
+
+
+def _zero(value: float) -> float:
+    """`_zero_missing` of one value."""
+    return value if value == value else 0.0
+
+
+def _max(a: float, b: float) -> float:
+    """np.maximum of two floats: NaN if either is."""
+    if a != a or b != b:
+        return _NAN
+    return a if a >= b else b
+
+
+def _min(a: float, b: float) -> float:
+    """np.minimum of two floats: NaN if either is."""
+    if a != a or b != b:
+        return _NAN
+    return a if a <= b else b
+
+
+def _fmin(a: float, b: float) -> float:
+    """np.fmin of two floats: the other one where one is NaN."""
+    if a != a:
+        return b
+    if b != b:
+        return a
+    return a if a <= b else b
+
+
+def _floor(value: float) -> float:
+    """np.floor of one float: NaN and infinities stay, a zero keeps its sign."""
+    if not math.isfinite(value):
+        return value
+    down = float(math.floor(value))
+    return down if down else math.copysign(0.0, value)
+
+
+def _div(a: float, b: float) -> float:
+    """numpy's float division: a zero divisor gives an infinity or NaN, not an error."""
+    if b:
+        return a / b
+    if a == 0 or a != a:
+        return _NAN
+    return math.copysign(math.inf, a) * math.copysign(1.0, b)
+
+
+def _economics_one(
+    p: float,
+    judged: tuple[float, float, float],
+    offered: tuple[float, float, float],
+    econ: LendingEconomics,
+) -> tuple[float, float, float]:
+    """`pd_for_return` at the approve and the decline return for the judged loan and
+    `expected_return` of the offered one, for one application: the same arithmetic in the
+    same order, the three powers in one numpy call (numpy's pow may differ from Python's
+    in the last bit)."""
+
+    def parts(principal: float, tenor: float, rate: float) -> tuple[float, float]:
+        earned = principal * (rate * tenor + econ.admin_fee_rate)
+        funding = principal * econ.cost_of_funds_annual / 12.0 * (tenor + 1.0) / 2.0
+        return earned, funding + econ.operating_cost_per_loan
+
+    amount, tenor, _ = judged
+    earned, cost = parts(*judged)
+    qs = [
+        _div(earned - cost - r * amount, earned + econ.loss_given_default * amount)
+        for r in (econ.approve_min_return, econ.decline_below_return)
+    ]
+    exposure = _max(tenor, PD_HORIZON_MONTHS) / PD_HORIZON_MONTHS
+    lifetime_exposure = _max(offered[1], PD_HORIZON_MONTHS)
+    bases = [1.0 - _min(_max(q, 0.0), 1.0) for q in qs] + [1.0 - p]
+    powers = [1.0 / exposure, 1.0 / exposure, lifetime_exposure / PD_HORIZON_MONTHS]
+    raised: list[float] = np.power(bases, powers).tolist()
+    approve, decline = (1.0 - raised[k] if 0 < q < 1 else q for k, q in enumerate(qs))
+    lifetime = 1.0 - raised[2]
+    principal = offered[0]
+    earned, cost = parts(*offered)
+    returns = (1 - lifetime) * earned - lifetime * econ.loss_given_default * principal - cost
+    return approve, decline, returns

@@ -19,7 +19,9 @@ that is not there is a :class:`StoreNotFoundError` naming where it was looked fo
 
 Library code here keeps no process-wide MLflow state of its own: clients get the URI
 explicitly, and where MLflow's fluent API needs its global tracking URI (starting a run,
-logging and loading a pyfunc) it is set for that block only and restored afterwards.
+logging a pyfunc) it is set for that block only and restored afterwards. Loading a
+version (`load`, `download_version`) reads none of it: a serving process may load while
+another thread logs.
 The folder `mlflow/` is not a package and must never become one.
 """
 
@@ -394,30 +396,88 @@ def load(model: str, uri: str | None = None) -> AmanahModel:
 
     From the registry, the model knows its registered name, version and alias (metadata
     ``registered_name``, ``registered_version``, ``registered_alias``), so every answer can
-    say which model gave it. Raises LookupError naming what is missing: the folder, the
-    store (StoreNotFoundError), the registered model, its alias or its version."""
+    say which model gave it. The version's files are downloaded to a temporary folder by a
+    client of `uri`: no process-wide MLflow state is read or changed. Raises LookupError
+    naming what is missing: the folder, the store (StoreNotFoundError), the registered
+    model, its alias or its version."""
     path = Path(model)
-    if (path / "model.json").is_file():
-        return AmanahModel.load(path)
-    if (path / "amanah_model" / "model.json").is_file():
-        return AmanahModel.load(path / "amanah_model")
+    local = artifact_folder(path)
+    if local is not None:
+        return AmanahModel.load(local)
     if not model.startswith("models:/"):
         raise LookupError(f"{model} is neither a model folder nor a models:/ URI")
     uri = existing_store(uri)
-    name, version, alias = _resolve(MlflowClient(uri), model)
+    name, version, alias = _resolve(_client(uri), model)
+    with tempfile.TemporaryDirectory(prefix="amanah-model-") as tmp:
+        found = AmanahModel.load(download_version(name, version, uri, Path(tmp)))
+    found.metadata.update(registered_fields(name, version, alias))
+    return found
+
+
+def registered_fields(name: str, version: str, alias: str | None) -> dict[str, str | None]:
+    """The metadata by which a loaded model names its registered version."""
+    return {"registered_name": name, "registered_version": version, "registered_alias": alias}
+
+
+def resolve_version(model_uri: str, uri: str | None = None) -> tuple[str, str, str | None]:
+    """(name, version, alias) a models:/ URI names in the store of `uri` now: what a
+    serving process asks before deciding whether to download anything."""
+    found = existing_store(uri)
+    return _resolve(_client(found), model_uri)
+
+
+def _client(uri: str) -> MlflowClient:
+    """A client of `uri` for both tracking and registry, so no process-wide registry URI
+    (``mlflow.set_registry_uri``, MLFLOW_REGISTRY_URI) decides where it reads."""
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def artifact_folder(path: Path) -> Path | None:
+    """The Amanah artifact inside `path`: the folder itself, its `amanah_model/` (a model
+    written by `amanah train --table`), or the artifact of a downloaded pyfunc
+    (``artifacts/<name>/``); None when `path` holds none of these."""
+    for candidate in (path, path / "amanah_model", *sorted((path / "artifacts").glob("*"))):
+        if (candidate / "model.json").is_file():
+            return candidate
+    return None
+
+
+def download_version(name: str, version: str, uri: str, dst: Path) -> Path:
+    """Download the pyfunc folder of `name` version `version` from the store of `uri` into
+    `dst` and return the Amanah artifact folder inside it. LookupError when the version's
+    files cannot be fetched or hold no Amanah artifact."""
+    client = _client(uri)
     try:
-        with _fluent_tracking(uri):
-            loaded = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+        location = client.get_model_version_download_uri(name, version)
+        if location.startswith("models:/"):  # a logged model: its own artifact location
+            model_id = client.get_model_version(name, version).model_id
+            if model_id:
+                location = client.get_logged_model(model_id).artifact_location
+        local = mlflow.artifacts.download_artifacts(
+            artifact_uri=location, dst_path=str(dst), tracking_uri=uri, registry_uri=uri
+        )
     except (MlflowException, OSError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise LookupError(f"{name} version {version} cannot be loaded: {first}") from exc
-    wrapped = loaded.unwrap_python_model()
-    assert isinstance(wrapped, AmanahPyfunc)
-    found = wrapped.model
-    found.metadata.update(
-        {"registered_name": name, "registered_version": version, "registered_alias": alias}
-    )
+    found = artifact_folder(Path(local))
+    if found is None:
+        raise LookupError(f"{name} version {version} holds no Amanah model artifact")
     return found
+
+
+def signature_inputs(artifact: Path) -> list[tuple[str, str]] | None:
+    """(name, type) of each input the logged pyfunc's signature declares, read from the
+    `MLmodel` file of the pyfunc folder holding `artifact` (``<pyfunc>/artifacts/<name>``);
+    None when there is no such file or it declares no input schema."""
+    mlmodel = artifact.parent.parent / "MLmodel"
+    if artifact.parent.name != "artifacts" or not mlmodel.is_file():
+        return None
+    from mlflow.models import Model
+
+    signature = Model.load(str(mlmodel)).signature
+    if signature is None or signature.inputs is None:
+        return None
+    return [(str(c.name), getattr(c.type, "name", str(c.type))) for c in signature.inputs.inputs]
 
 
 def _resolve(client: MlflowClient, model_uri: str) -> tuple[str, str, str | None]:

@@ -4,18 +4,27 @@ The settings (`serving.config`), the store's engine and session factory live on
 `app.state`; a test builds as many apps as it likes, each on its own database. An empty
 database is migrated when the app is created (as `amanah db upgrade` would); one at an
 older revision is refused with the command to run. `/healthz` says the process answers;
-`/readyz` says whether it can serve: the database must answer `SELECT 1` and a model must
-be loaded.
+`/readyz` says whether it can serve: the database answers `SELECT 1`, the audit chain
+can be appended to (a probe entry added and rolled back), a model is loaded and the
+profiles are recent (older than `serving.scoring.STALE_PROFILE_DAYS`: degraded).
 
-The model is loaded once, when the app is created, from `settings.model_uri` (default
-`models:/amanah-pd@champion`) in the MLflow store of `AMANAH_MLFLOW_TRACKING_URI`; a test
-passes its own `AmanahModel` as `create_app(settings, model=...)`. A missing store, an
-unknown alias or an artifact this code cannot read leaves the app without a model: it
-still starts, `/readyz` reports the model check failed (503 unavailable) and scoring
-answers 503 `model_unavailable`, never a default score. The current profiles come from
+The model lives in a `serving.model_holder.ModelHolder` (`app.state.model_holder`;
+`app.state.model` reads its current model): loaded when the app is created from
+`settings.model_uri` (default `models:/amanah-pd@champion`) in the MLflow store of
+`AMANAH_MLFLOW_TRACKING_URI`, else from the last good copy in the model cache (readiness
+degraded), and swapped for a new champion by `POST /v1/admin/model:reload` and by a check
+every `AMANAH_MODEL_CHECK_SECONDS` (started by the lifespan). A test passes its own
+`AmanahModel` as `create_app(settings, model=...)`; an `AMANAH_MODEL_URI` naming a local
+artifact folder is served the same way, as given (nothing swaps it). With no model at all
+the app still starts, `/readyz` reports the model check failed (503 unavailable) and
+scoring answers 503
+`model_unavailable`, never a default score. The current profiles come from
 `AMANAH_FEATURES_DIR` (`serving.config.features_dir`); a folder without a build leaves
-the app without profiles, and scoring answers 503 `profiles_unavailable`. No hot swap yet:
-a new champion needs a restart.
+the app without profiles, and scoring answers 503 `profiles_unavailable`.
+
+Around the routes: the request id (`serving.errors`), Prometheus metrics with `/metrics`
+(`serving.metrics`, one registry per app and so per worker) and the body size limit
+(`serving.body_limit`); rate and velocity limits are route dependencies (`serving.limits`).
 """
 
 from __future__ import annotations
@@ -23,17 +32,25 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import Depends, FastAPI, Request, Response
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
 from features.profile_store import ProfileStore, ProfileStoreError
 from serving.api import api_router
+from serving.audit import AuditEvent, append
+from serving.body_limit import BodyLimitMiddleware
 from serving.config import ApiSettings, features_dir, load_settings
 from serving.errors import add_problem_handlers
+from serving.limits import RateLimiter
+from serving.metrics import Metrics, MetricsMiddleware, metrics_router
+from serving.model_holder import ModelHolder, PeriodicCheck, ServingState, holder_for
+from serving.scoring import STALE_PROFILE_DAYS
 from serving.store import current_revision, database_url, make_engine, sessions, upgrade
 from serving.store.database import require_store, unreachable
 
@@ -84,25 +101,37 @@ def check_database(engine: Engine) -> Check:
     return Check(status="ok")
 
 
-def check_model(request: Request) -> Check:
-    """Whether a model is loaded; why it is not was logged when the app was created."""
-    if getattr(request.app.state, "model", None) is None:
-        return Check(status="failed", detail="no model loaded: scoring answers 503")
+def check_model(holder: ModelHolder) -> Check:
+    """Whether a model serves: failed without one, degraded from the cache or after a
+    refused or failed reload (the full reason is logged and answered to the admin)."""
+    status, detail = holder.health()
+    return Check(status=status, detail=detail)
+
+
+def check_audit(factory: sessionmaker[Session]) -> Check:
+    """Whether a score could be audited: a probe entry appended (the chain's lock taken,
+    its head read, a row inserted) in a transaction that is rolled back."""
+    try:
+        with factory() as session:
+            append(session, AuditEvent(actor="readyz", action="readiness.probe", subject="-"))
+            session.rollback()
+    except SQLAlchemyError as exc:
+        logger.warning("readiness: the audit chain cannot be appended to: %s",
+                       type(exc).__name__)  # fmt: skip
+        return Check(status="failed", detail="the audit chain cannot be appended to")
     return Check(status="ok")
 
 
-def load_model(settings: ApiSettings) -> AmanahModel | None:
-    """The model of `settings.model_uri`, or None (logged) when it cannot be loaded."""
-    from models.registry import load
-
-    try:
-        return load(settings.model_uri, settings.mlflow_tracking_uri)
-    # whatever the registry or the artifact raises (missing store, unknown alias, old
-    # format, MLflow's own errors), the app starts without a model and says so
-    except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        logger.warning("no model loaded from %s: %s", settings.model_uri, first)
-        return None
+def check_profiles(profiles: ProfileStore | None, today: date) -> Check:
+    """Failed without profiles; degraded when their as-of day is more than
+    `STALE_PROFILE_DAYS` before `today` (every score is flagged stale then)."""
+    if profiles is None:
+        return Check(status="failed", detail="no member profiles: scoring answers 503")
+    age = (today - profiles.as_of).days
+    if age > STALE_PROFILE_DAYS:
+        said = f"profiles as of {profiles.as_of.isoformat()}: {age} days old"
+        return Check(status="degraded", detail=said)
+    return Check(status="ok")
 
 
 def load_profiles(settings: ApiSettings) -> ProfileStore | None:
@@ -142,9 +171,12 @@ def create_app(settings: ApiSettings | None = None, model: AmanahModel | None = 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        check = PeriodicCheck(_app.state.model_holder, chosen.model_check_seconds)
+        check.start()
         try:
             yield
         finally:
+            check.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -159,10 +191,17 @@ def create_app(settings: ApiSettings | None = None, model: AmanahModel | None = 
     app.state.settings = chosen
     app.state.engine = engine
     app.state.sessions = sessions(engine)
-    app.state.model = model if model is not None else load_model(chosen)
-    app.state.profiles = load_profiles(chosen)
-    add_problem_handlers(app)
+    app.state.profiles = load_profiles(chosen)  # before the model: its checks read them
+    app.state = ServingState(app.state, holder_for(chosen, model, lambda: app.state.profiles))
+    app.state.rate_limiter = RateLimiter.from_settings(chosen)
+    app.state.metrics = Metrics()
+    app.state.metrics.set_model(getattr(app.state, "model", None))
+    app.state.model_holder.on_swap.append(app.state.metrics.set_model)  # hot swaps too
+    app.add_middleware(BodyLimitMiddleware, max_bytes=chosen.max_body_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    add_problem_handlers(app)  # added last: the request id is the outermost middleware
     app.include_router(api_router)
+    app.include_router(metrics_router)
 
     @app.get("/healthz", tags=["probes"])
     def healthz() -> Health:
@@ -172,7 +211,12 @@ def create_app(settings: ApiSettings | None = None, model: AmanahModel | None = 
     @app.get("/readyz", tags=["probes"], responses={503: {"model": Readiness}})
     def readyz(request: Request, engine: EngineDep, response: Response) -> Readiness:
         """Whether the service can serve: 200 ready or degraded, 503 unavailable."""
-        ready = readiness({"database": check_database(engine), "model": check_model(request)})
+        state = request.app.state
+        ready = readiness({
+            "database": check_database(engine), "audit": check_audit(state.sessions),
+            "model": check_model(state.model_holder),
+            "profiles": check_profiles(state.profiles, datetime.now(UTC).date()),
+        })  # fmt: skip
         if ready.status == "unavailable":
             response.status_code = 503
         return ready

@@ -182,15 +182,24 @@ def demo(
     members_per_coop: Annotated[
         int, typer.Option(help="Members per cooperative.")
     ] = DEMO_CONFIG.members_per_coop,
+    serve_api: Annotated[
+        bool,
+        typer.Option("--serve/--no-serve", help="End by serving the API (Ctrl+C stops it)."),
+    ] = True,
+    host: Annotated[str, typer.Option("--host", help="Address to serve on.")] = "127.0.0.1",
+    port: Annotated[str, typer.Option("--port", help="Port to serve on.")] = "8000",
 ) -> None:
     """Generate the demo ledger, build profiles and the training table, train the PD model,
-    register it in the embedded MLflow store and run the promotion gate."""
+    register it in the embedded MLflow store and run the promotion gate; then create a demo
+    partner and API key (printed once), print a ready `curl` line and serve the API."""
     from features.generator.oracle_comparison import compare_with_oracle
     from models.registry import promote as run_gate
     from models.registry import store_location
     from models.training import TableError
     from models.workflow import train_and_register
 
+    port_number, _workers = _serve_address(host, port, "1")
+    _demo_pii_key()
     generate(
         out=out,
         cooperatives=cooperatives,
@@ -235,6 +244,49 @@ def demo(
     console.print(
         f"amanah-pd version {trained.version} is champion. MLflow store: {store_location()}"
     )
+    _open_demo_api(features_out, f"http://{host}:{port_number}")
+    if serve_api:
+        os.environ["AMANAH_FEATURES_DIR"] = str(features_out.resolve())
+        serve(host=host, port=str(port_number), workers="1")
+
+
+def _demo_pii_key() -> None:
+    """Without AMANAH_PII_KEY the demo uses its own development key (serving.demo_access),
+    exported for this process so the ledger, the consents and the server share it."""
+    from features.settings import project_root
+    from serving.demo_access import demo_pii_key
+
+    if get_settings().pii_key is not None:
+        return
+    root = project_root() or Path.cwd().resolve()
+    os.environ["AMANAH_PII_KEY"] = demo_pii_key(root).decode("utf-8")
+    get_settings.cache_clear()
+
+
+def _open_demo_api(features_out: Path, base_url: str) -> None:
+    """The demo partner, its key (shown once), grants, consents and a curl line."""
+    from features.profile_store import ProfileStore, ProfileStoreError
+    from serving.demo_access import curl_line, open_demo_access
+
+    key = _pii_key()
+    assert key is not None  # set by _demo_pii_key
+    try:
+        profiles = ProfileStore(features_out)
+    except ProfileStoreError as exc:
+        raise _fail(str(exc)) from exc
+    with (
+        _step("Opening the demo partner's access to the API"),
+        _store_session(None, create=True) as session,
+    ):
+        access = open_demo_access(session, profiles, key)
+    console.print(
+        f"Demo partner {access.partner_id}: granted {plural(access.cooperatives, 'cooperative')}"
+        f", {plural(access.consents, 'member')} consented. API key (shown once, keep it): "
+        f"{access.api_key}",
+        markup=False,
+    )
+    console.print("Score the first consented member:", markup=False)
+    console.print(curl_line(base_url, access), markup=False)
 
 
 @app.command("import")

@@ -56,6 +56,37 @@ class ApiSettings(Settings):
     max_batch_items: int = Field(
         default=1_000, gt=0, le=10_000, description="Most applications in one score batch."
     )
+    model_cache_dir: Path | None = Field(
+        default=None,
+        description="Where the last good model version is kept, to start from when the "
+        "registry cannot be reached; default: data/model-cache of the Amanah project "
+        "(serving.model_holder.cache_dir).",
+    )
+    model_check_seconds: float = Field(
+        default=60,
+        ge=0,
+        description="How often the server asks the registry for a new champion, in "
+        "seconds; 0 turns the periodic check off (POST /v1/admin/model:reload still works).",
+    )
+    rate_limit_per_minute: int = Field(
+        default=600,
+        ge=0,
+        description="Requests per minute per API key (the token bucket's refill); 0 turns "
+        "the limit off. Each uvicorn worker keeps its own buckets, so with N workers a key "
+        "may make up to N times this.",
+    )
+    rate_limit_burst: int = Field(
+        default=60,
+        gt=0,
+        description="Requests a key may make at once before the per-minute rate applies "
+        "(the token bucket's size), per worker.",
+    )
+    member_scores_per_day: int = Field(
+        default=10,
+        ge=0,
+        description="Most scores one partner may request for one member in 24 hours, "
+        "counted in the store (so across workers and restarts); 0 turns the limit off.",
+    )
 
     @model_validator(mode="after")
     def _secrets_outside_development(self) -> ApiSettings:

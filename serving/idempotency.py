@@ -31,12 +31,13 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from serving.audit import digest
 from serving.errors import DomainError
+from serving.store.database import table_of
 from serving.store.tables import IdempotencyRecord
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -56,7 +57,7 @@ class IdempotencyKeyReusedError(DomainError):
     title = "The Idempotency-Key was used with another body"
 
 
-def idempotency_key(
+async def idempotency_key(
     key: Annotated[str | None, Header(alias=IDEMPOTENCY_HEADER)] = None,
 ) -> str | None:
     """The request's `Idempotency-Key`, None when absent; empty or over 255 characters:
@@ -91,14 +92,17 @@ def body_digest(body: dict[str, Any]) -> str:
     return digest(body)
 
 
+# built once (a select built per call costs more than running it: `serving.store.repo`)
+_STORED = select(IdempotencyRecord).where(
+    IdempotencyRecord.partner_id == bindparam("partner_id"),
+    IdempotencyRecord.key == bindparam("key"),
+)
+_INSERT = insert(table_of(IdempotencyRecord))
+
+
 def stored(session: Session, claim: Claim) -> IdempotencyRecord | None:
     """The record of the claim's partner and key, if any."""
-    return session.scalar(
-        select(IdempotencyRecord).where(
-            IdempotencyRecord.partner_id == claim.partner_id,
-            IdempotencyRecord.key == claim.key,
-        )
-    )
+    return session.scalar(_STORED, {"partner_id": claim.partner_id, "key": claim.key})
 
 
 def replay(found: IdempotencyRecord, claim: Claim) -> JSONResponse:
@@ -116,12 +120,16 @@ def replay(found: IdempotencyRecord, claim: Claim) -> JSONResponse:
 
 
 def record(session: Session, claim: Claim, status_code: int, response: dict[str, Any]) -> None:
-    """Add the answer to the session's transaction (the caller commits)."""
-    session.add(
-        IdempotencyRecord(
-            partner_id=claim.partner_id, key=claim.key, body_digest=claim.body_digest,
-            status_code=status_code, response=response, created_at=datetime.now(UTC),
-        )
+    """Add the answer to the session's transaction (the caller commits). The row is
+    inserted at once (a Core statement, no ORM object to flush), so a key another request
+    holds raises IntegrityError here, inside the callers' `try` (on PostgreSQL after
+    waiting for that request's transaction to end)."""
+    session.execute(
+        _INSERT,
+        {
+            "partner_id": claim.partner_id, "key": claim.key, "body_digest": claim.body_digest,
+            "status_code": status_code, "response": response, "created_at": datetime.now(UTC),
+        },
     )  # fmt: skip
 
 

@@ -8,10 +8,18 @@ Amounts are whole Rupiah; `flat_monthly_rate` is a fraction a month (0.015 = 1.5
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from features.application import DEFAULT_PRODUCT, MAX_FLAT_MONTHLY_RATE, MAX_TENOR_MONTHS
 from serving.security import COOPERATIVE_ID_MAX, MEMBER_NUMBER_MAX
@@ -112,5 +120,113 @@ class ScorePublic(BaseModel):
     thin_file: bool
     profile_as_of: date
     model: ModelPublic
+    scored_at: datetime
+    request_id: str
+
+
+# --- consents ---------------------------------------------------------------------------
+
+MAX_CONSENT_DAYS = 365  # a consent lasts at most a year; the member then consents again
+ConsentStatus = Literal["active", "revoked", "expired"]
+
+
+class ConsentCreate(_Strict):
+    """A member's consent for the calling partner and one purpose, until `expires_at` or
+    for `valid_days` days (exactly one of them, at most MAX_CONSENT_DAYS days ahead)."""
+
+    member: MemberByNumber | MemberByNik
+    purpose: Annotated[str, StringConstraints(pattern=PURPOSE_PATTERN.pattern)] = (
+        DEFAULT_CONSENT_PURPOSE
+    )
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="When the consent ends: with a time zone, in the future."
+    )
+    valid_days: int | None = Field(
+        default=None, ge=1, le=MAX_CONSENT_DAYS, description="Or: days from now it lasts."
+    )
+
+    @field_validator("expires_at")
+    @classmethod
+    def _ahead_within_max(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        now = datetime.now(UTC)
+        if value <= now:
+            raise ValueError("must be in the future")
+        if value > now + timedelta(days=MAX_CONSENT_DAYS):
+            raise ValueError(f"must be at most {MAX_CONSENT_DAYS} days from now")
+        return value
+
+    @model_validator(mode="after")
+    def _one_expiry(self) -> ConsentCreate:
+        if (self.expires_at is None) == (self.valid_days is None):
+            raise ValueError("give exactly one of expires_at and valid_days")
+        return self
+
+    def expiry(self, now: datetime) -> datetime:
+        """When the consent ends, for a consent given at `now`."""
+        if self.expires_at is not None:
+            return self.expires_at
+        return now + timedelta(days=self.valid_days or 0)
+
+
+class ConsentPublic(BaseModel):
+    """A consent as the partner sees it: never the member's number, NIK or keyed hash."""
+
+    id: str = Field(description="The consent reference, sent as `consent_id` when scoring.")
+    cooperative_id: str
+    purpose: str
+    granted_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    status: ConsentStatus
+
+
+class ConsentList(BaseModel):
+    """One page of the partner's consents, newest first."""
+
+    items: list[ConsentPublic]
+    next_cursor: str | None = Field(
+        description="Send as `cursor` for the next page; None on the last page."
+    )
+
+
+class ScoreBatchCreate(_Strict):
+    """Many applications to score at once, each as `POST /v1/scores` takes it; at most
+    `AMANAH_MAX_BATCH_ITEMS` (default 1,000): larger files go to `amanah score-batch`."""
+
+    items: list[ScoreCreate] = Field(min_length=1, description="The applications, in order.")
+
+
+class ItemProblem(BaseModel):
+    """Why one item of a batch was not scored, as the problem `POST /v1/scores` answers."""
+
+    code: str
+    title: str
+    detail: str
+    detail_id: str | None = None
+
+
+class BatchItemPublic(BaseModel):
+    """One item's outcome: status 201 with its `score`, or 404/422 with its `problem`."""
+
+    index: int = Field(description="The item's position in `items`, from 0.")
+    status: int
+    score: ScorePublic | None = None
+    problem: ItemProblem | None = None
+
+
+class BatchCounts(BaseModel):
+    received: int
+    scored: int
+    failed: int
+
+
+class ScoreBatchPublic(BaseModel):
+    """A batch as answered: every scored item is also readable at `GET /v1/scores/{id}`."""
+
+    id: str
+    counts: BatchCounts
+    results: list[BatchItemPublic] = Field(description="One per item, in the items' order.")
     scored_at: datetime
     request_id: str

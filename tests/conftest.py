@@ -145,3 +145,13 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def api_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The database of a module's API test world: a SQLite file, then the module's own
+    PostgreSQL database (each module-scoped world is built once per database)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('api-db') / 'amanah.db'}"
+    url: str = request.getfixturevalue("postgres_database")
+    return url

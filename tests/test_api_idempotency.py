@@ -43,9 +43,13 @@ class Api:
 
 @pytest.fixture(scope="module")
 def api(
-    tmp_path_factory: pytest.TempPathFactory, trained: TrainingResult, medium_features: Path
+    tmp_path_factory: pytest.TempPathFactory,
+    trained: TrainingResult,
+    medium_features: Path,
+    api_database: str,
 ) -> Api:
-    app = create_app(_settings(tmp_path_factory.mktemp("idem"), medium_features), trained.model)
+    tmp = tmp_path_factory.mktemp("idem")
+    app = create_app(_settings(tmp, medium_features, api_database), trained.model)
     store = ProfileStore(medium_features)
     coop = sorted({m.rpartition("-")[0] for m in store.members()})[0]
     member = _number(store.members(coop)[0])

@@ -41,9 +41,10 @@ class World:
     consents: dict[str, str]  # case -> consent id
 
 
-def _settings(tmp: Path, features: Path) -> ApiSettings:
+def _settings(tmp: Path, features: Path, database: str | None = None) -> ApiSettings:
+    """The test app's settings: `database` (default a SQLite file in `tmp`), no MLflow store."""
     return load_settings(
-        database_url=f"sqlite:///{tmp / 'amanah.db'}", environment="development",
+        database_url=database or f"sqlite:///{tmp / 'amanah.db'}", environment="development",
         pii_key=PII_KEY.decode(), features_dir=features,
         mlflow_tracking_uri=f"sqlite:///{tmp / 'no-store' / 'mlflow.db'}",
     )  # fmt: skip
@@ -56,9 +57,13 @@ def _number(member_id: str) -> tuple[str, str]:
 
 @pytest.fixture(scope="module")
 def world(
-    tmp_path_factory: pytest.TempPathFactory, trained: TrainingResult, medium_features: Path
+    tmp_path_factory: pytest.TempPathFactory,
+    trained: TrainingResult,
+    medium_features: Path,
+    api_database: str,
 ) -> World:
-    app = create_app(_settings(tmp_path_factory.mktemp("api"), medium_features), trained.model)
+    tmp = tmp_path_factory.mktemp("api")
+    app = create_app(_settings(tmp, medium_features, api_database), trained.model)
     store = ProfileStore(medium_features)
     coops = sorted({m.rpartition("-")[0] for m in store.members()})
     granted, other = coops[0], coops[1]
@@ -200,9 +205,10 @@ def test_unknown_field_is_422_naming_it(world: World) -> None:
     assert any(e["field"] == "nama" for e in extra["errors"]), extra
 
 
-def test_a_nik_alone_is_not_resolvable_yet(world: World) -> None:
+def test_a_nik_the_index_does_not_know_is_the_same_404(world: World) -> None:
+    """(NIKs the index knows are scored in tests/test_api_consents.py.)"""
     body = {**_body(world.members["ok"]), "member": {"nik": "6471010101900001"}}
-    problem = _problem(_post(world, "a", body), 422, "nik_not_resolvable")
+    problem = _problem(_post(world, "a", body), 404, "member_not_found")
     assert "6471010101900001" not in str(problem)
 
 

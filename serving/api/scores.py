@@ -11,9 +11,10 @@ forms as `<cooperative_id>-<number>` (`features.generator.simulate`: "KMP-0026" 
 "A00006" give "KMP-0026-A00006"). A partner sends the cooperative and the number within
 it ("A00006"); the whole member id is accepted as the number too and cut to the number,
 so both spellings give one member id and one keyed hash (the hash covers the cooperative
-and the number, `serving.security.member_ref_from_number`). A NIK alone cannot be
-resolved yet: the store has no NIK -> member index, so a NIK answers 422
-`nik_not_resolvable`.
+and the number, `serving.security.member_ref_from_number`). A NIK is resolved through the
+profile store's NIK index to the same member id and the same keyed hash
+(`serving.members.resolve_member`), so one consent covers both spellings; a NIK the index
+does not know answers the same 404.
 
 Digests. The audit entry's input digest (also `Score.request_digest`) covers the request
 with the member as its keyed hash, never the member number or NIK in clear: a plain
@@ -24,6 +25,14 @@ Idempotency (`serving.idempotency`). With an `Idempotency-Key` the record is add
 score's own transaction. The key is looked at after the consent checks, so a replay passes
 the same checks as the first request (a consent revoked since answers 404, not the stored
 score), and a reused key naming a member out of reach answers that 404 rather than 409.
+
+Cost. A score is three database transactions: the key (`serving.deps`), the checks (grant
+and consent in one prebuilt query, `serving.store.repo.consent_in_force`; the idempotency
+record) which only read, then, after the model, the writes as Core inserts committed at
+once (`create_score`). The 201 answer is made once, by pydantic, as FastAPI would make it
+(`_created`). In-process (TestClient, SQLite, median of 400, same sitting, same model
+code): 16.9 to 22.5 ms a request before, 9.5 to 11.7 ms after (the client alone: 1.7 ms);
+wrk with one worker: 66 requests/s before, 114 to 155 after.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from http import HTTPStatus
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,7 +52,7 @@ from features.application import LoanRequest, LoanRequestError
 from features.profile_store import ProfileStore
 from models.artifact import AmanahModel
 from serving.audit import AuditEvent, append, digest
-from serving.deps import ModelDep, ProfilesDep, SessionDep, SettingsDep, require_scope
+from serving.deps import ModelDep, ProfilesDep, SessionDep, SettingsDep
 from serving.errors import DomainError, request_id
 from serving.idempotency import (
     Claim,
@@ -53,34 +63,36 @@ from serving.idempotency import (
     replay_after_conflict,
     stored,
 )
-from serving.schemas import MemberByNik, ScoreCreate, ScorePublic
+from serving.limits import check_member_velocity, rate_limited
+from serving.members import UnknownMemberError, resolve_member
+from serving.members import member_id_of as member_id_of
+from serving.metrics import counted
+from serving.schemas import ScoreCreate, ScorePublic
 from serving.scoring import ScoringError, score_application
 from serving.security import (
     MemberRefError,
     PiiKeyMissingError,
     Scope,
-    member_ref_from_number,
     pii_key,
 )
-from serving.store.repo import Principal, active_consent, get_consent, is_granted
-from serving.store.tables import Consent, Score
+from serving.store.database import reads_only, table_of
+from serving.store.repo import Principal, consent_in_force
+from serving.store.tables import Application, Score
 
 SCORE_ID_BYTES = 16  # "sc_" + 32 hex characters: unguessable, fits ID_LENGTH
+APPLICATION_ID_BYTES = 16  # "app_" + 32 hex characters
 UNREGISTERED = "unregistered"  # model name and version of a model outside the registry
 
 router = APIRouter(prefix="/scores", tags=["scores"])
+# Core statements built once: no ORM unit of work for the rows of a score (`create_score`)
+_INSERT_APPLICATION = insert(table_of(Application))
+_INSERT_SCORE = insert(table_of(Score))
 
 
 class MemberNotFoundError(DomainError):
     status = HTTPStatus.NOT_FOUND
     code = "member_not_found"
     title = "Member not found"
-
-
-class NikNotResolvableError(DomainError):
-    status = HTTPStatus.UNPROCESSABLE_ENTITY
-    code = "nik_not_resolvable"
-    title = "A NIK cannot be resolved yet"
 
 
 class InvalidMemberError(DomainError):
@@ -128,38 +140,22 @@ class ConsentedMember:
     consent_id: str
 
 
-ScoreWriter = Annotated[Principal, Depends(require_scope(Scope.SCORES_WRITE))]
-ScoreReader = Annotated[Principal, Depends(require_scope(Scope.SCORES_READ))]
-
-
-def member_id_of(cooperative_id: str, member_number: str) -> tuple[str, str]:
-    """(member id, member number) for a cooperative's member number or whole member id,
-    both stripped: ("KMP-0026", "A00006") and ("KMP-0026", "KMP-0026-A00006") both give
-    ("KMP-0026-A00006", "A00006")."""
-    coop, number = cooperative_id.strip(), member_number.strip()
-    number = number.removeprefix(f"{coop}-")
-    return f"{coop}-{number}", number
-
-
-def _in_force(consent: Consent, at: datetime) -> bool:
-    revoked = consent.revoked_at is not None and consent.revoked_at <= at
-    return consent.granted_at <= at < consent.expires_at and not revoked
+ScoreWriter = Annotated[Principal, Depends(rate_limited(Scope.SCORES_WRITE))]
+ScoreReader = Annotated[Principal, Depends(rate_limited(Scope.SCORES_READ))]
 
 
 def consented_member(
-    body: ScoreCreate, principal: ScoreWriter, session: SessionDep, settings: SettingsDep
+    body: ScoreCreate,
+    principal: ScoreWriter,
+    session: SessionDep,
+    settings: SettingsDep,
+    profiles: ProfilesDep,
 ) -> ConsentedMember:
-    """The member of `body` when the partner may score them now, else 404 (see module)."""
-    if isinstance(body.member, MemberByNik):
-        raise NikNotResolvableError(
-            "A member cannot be scored by NIK yet: send member.cooperative_id and "
-            "member.member_number.",
-            "Anggota belum dapat dinilai dengan NIK: kirim member.cooperative_id dan "
-            "member.member_number.",
-        )
-    member_id, number = member_id_of(body.member.cooperative_id, body.member.member_number)
+    """The member of `body` when the partner may score them now, else 404 (see module).
+    A member named by NIK is resolved to the member number's keyed hash
+    (`serving.members.resolve_member`), so a consent covers both spellings."""
     try:
-        ref = member_ref_from_number(body.member.cooperative_id, number, pii_key(settings))
+        member = resolve_member(body.member, pii_key(settings), profiles)
     except PiiKeyMissingError:
         raise PiiKeyUnavailableError(
             "The server has no PII key, so no member can be scored.",
@@ -167,23 +163,17 @@ def consented_member(
         ) from None
     except MemberRefError as exc:
         raise InvalidMemberError(f"member.{exc}") from None
-    coop = str(ref.cooperative_id)
-    partner = principal.partner
-    if not is_granted(session, partner, coop):
+    except UnknownMemberError:
+        raise _member_not_found() from None
+    ref, coop = member.member_ref, member.cooperative_id
+    reads_only(session)  # the checks only read; `create_score` commits before it writes
+    # the grant and the consent (the one named, or the one in force) in one query
+    consent_id = consent_in_force(
+        session, principal.partner, ref, coop, body.purpose, body.consent_id, datetime.now(UTC)
+    )
+    if consent_id is None:
         raise _member_not_found()
-    now = datetime.now(UTC)
-    if body.consent_id is None:
-        consent = active_consent(session, partner, ref.ref, body.purpose, at=now)
-    else:
-        consent = get_consent(session, partner, body.consent_id)
-    if (
-        consent is None
-        or consent.member_ref != ref.ref
-        or consent.purpose != body.purpose
-        or not _in_force(consent, now)
-    ):
-        raise _member_not_found()
-    return ConsentedMember(principal, body, member_id, ref.ref, coop, consent.id)
+    return ConsentedMember(principal, body, member.member_id, ref, coop, consent_id)
 
 
 ConsentedMemberDep = Annotated[ConsentedMember, Depends(consented_member)]
@@ -191,6 +181,7 @@ ConsentedMemberDep = Annotated[ConsentedMember, Depends(consented_member)]
 
 def own_score(score_id: str, principal: ScoreReader, session: SessionDep) -> Score:
     """The partner's own score with this id; another partner's or none: the same 404."""
+    reads_only(session)
     row = session.get(Score, score_id)
     if row is None or row.partner_id != principal.partner.id:
         raise ScoreNotFoundError(
@@ -235,6 +226,48 @@ def public_score(score_id: str, scored: dict[str, Any], at: datetime, rid: str) 
     )
 
 
+def application_values(
+    partner_id: str,
+    member_ref: str,
+    cooperative_id: str,
+    consent_id: str,
+    request: LoanRequest,
+    received_at: datetime,
+    rid: str,
+) -> dict[str, Any]:
+    """The loan request as received, a row of the `applications` table: the member as its
+    keyed hash, the loan's words as ledger values."""
+    return {
+        "id": f"app_{secrets.token_hex(APPLICATION_ID_BYTES)}", "partner_id": partner_id,
+        "officer": None, "cooperative_id": cooperative_id, "member_ref": member_ref,
+        "consent_id": consent_id, "amount": request.amount,
+        "tenor_months": request.tenor_months, "purpose": request.purpose,
+        "declared_income": request.declared_monthly_income,
+        "declared_expenses": request.declared_household_expenses,
+        "received_at": received_at, "request_id": rid,
+    }  # fmt: skip
+
+
+def score_values(
+    answer: ScorePublic,
+    answer_json: dict[str, Any],
+    application: dict[str, Any],
+    request_digest: str,
+) -> dict[str, Any]:
+    """The score as answered, a row of the `scores` table, for the application row
+    `application` (`application_values`)."""
+    return {
+        "id": answer.id, "application_id": application["id"],
+        "partner_id": application["partner_id"], "member_ref": application["member_ref"],
+        "cooperative_id": application["cooperative_id"], "request_digest": request_digest,
+        "model_name": answer.model.name or UNREGISTERED,
+        "model_version": answer.model.version or UNREGISTERED,
+        "model_alias": answer.model.alias, "pd": answer.pd, "score": answer.score,
+        "grade": answer.grade, "decision": answer.decision, "answer": answer_json,
+        "scored_at": answer.scored_at, "request_id": answer.request_id,
+    }  # fmt: skip
+
+
 def create_score(
     session: Session,
     model: AmanahModel,
@@ -245,7 +278,17 @@ def create_score(
 ) -> ScorePublic:
     """Score `member`, then store the score and its audit entry (and the idempotency
     record of `claim`) in one transaction and commit: no score is answered unless its
-    audit entry is committed."""
+    audit entry is committed.
+
+    The checks' read transaction is ended before the model runs: on SQLite every
+    transaction begins IMMEDIATE (`serving.store.database`), so it held the database's
+    write lock through the whole score and every other request, of any worker, waited
+    (in SQLite's busy handler, which sleeps up to 100 ms a try). The rows are written in
+    a second, short transaction as Core statements (no ORM unit of work, no flush): the
+    application, the score, the audit entry, the idempotency record, then the commit.
+    A consent revoked between the two transactions (the model's few milliseconds) does
+    not stop this score; a request after the revocation's commit is refused."""
+    session.commit()  # ends the read transaction of the checks (nothing is written yet)
     scored_at = datetime.now(UTC)
     request = loan_request(member.body, scored_at)
     try:
@@ -268,17 +311,12 @@ def create_score(
     )
     version = answer.model.version or UNREGISTERED
     partner_id = member.principal.partner.id
-    session.add(
-        Score(
-            id=score_id, application_id=None, partner_id=partner_id,
-            member_ref=member.member_ref, cooperative_id=member.cooperative_id,
-            request_digest=request_digest, model_name=answer.model.name or UNREGISTERED,
-            model_version=version, model_alias=answer.model.alias, pd=answer.pd,
-            score=answer.score, grade=answer.grade, decision=answer.decision,
-            answer=answer_json, scored_at=scored_at, request_id=rid,
-        )
+    application = application_values(
+        partner_id, member.member_ref, member.cooperative_id, member.consent_id, request,
+        scored_at, rid,
     )  # fmt: skip
-    session.flush()
+    session.execute(_INSERT_APPLICATION, application)
+    session.execute(_INSERT_SCORE, score_values(answer, answer_json, application, request_digest))
     append(
         session,
         AuditEvent(
@@ -312,21 +350,40 @@ def post_score(
     model: ModelDep,
     profiles: ProfilesDep,
     request: Request,
+    response: Response,
     key: IdempotencyKeyDep,
-) -> ScorePublic | Response:
+) -> Response:
     """Score a consented member's loan request: PD, score, grade, decision and reasons.
     With an `Idempotency-Key` header the same key and body answer the stored score again
     (header `Idempotent-Replayed: true`); the same key with another body answers 409."""
+    velocity = (request.app.state.settings, member.principal.partner.id, member.member_ref)
+    rid = request_id(request)
     if key is None:
-        return create_score(session, model, profiles, member, request_id(request))
+        check_member_velocity(session, *velocity)
+        return _created(
+            response, counted(request, create_score(session, model, profiles, member, rid))
+        )
     claim = idempotency_claim(member, key)
     found = stored(session, claim)
     if found is not None:
         return replay(found, claim)
+    check_member_velocity(session, *velocity)  # after the replay: a replay is no new score
     try:
-        return create_score(session, model, profiles, member, request_id(request), claim)
+        answer = create_score(session, model, profiles, member, rid, claim)
     except IntegrityError as error:  # another request committed this key first
         return replay_after_conflict(session, claim, error)
+    return _created(response, counted(request, answer))
+
+
+def _created(headers_from: Response, answer: ScorePublic) -> Response:
+    """The 201 answer, already JSON: the bytes FastAPI would make of `answer` for
+    `response_model=ScorePublic` (pydantic's `dump_json`, which is `model_dump_json`),
+    without validating the answer again and without a second thread-pool hop to do it;
+    the headers the dependencies set (`RateLimit-*`) are carried over as FastAPI would."""
+    answer_bytes = answer.model_dump_json()
+    created = Response(answer_bytes, HTTPStatus.CREATED, media_type="application/json")
+    created.headers.raw.extend(headers_from.headers.raw)
+    return created
 
 
 @router.get("/{score_id}", responses={401: {}, 403: {}, 404: {}})

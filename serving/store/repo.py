@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from serving.audit import AuditEvent, append, digest
@@ -181,16 +181,26 @@ def list_keys(session: Session, partner: Partner | str | None = None) -> list[Ap
     return list(session.scalars(query))
 
 
+# Statements of the scoring path are built once, with bound parameters: building a
+# select and computing its cache key cost about 0.5 ms a query, running one about 0.07 ms
+# (SQLite, in-process). The key and its partner come in one round trip (were two).
+_KEY_AND_PARTNER = (
+    select(ApiKey, Partner)
+    .join(Partner, Partner.id == ApiKey.partner_id)
+    .where(ApiKey.prefix == bindparam("prefix"))
+)
+
+
 def authenticate(session: Session, presented: str) -> Principal | None:
     """The partner and scopes of a presented key; None when the key is malformed, unknown,
     wrong, revoked, or its partner disabled. The row is found by prefix and the whole key
     compared with its hash in constant time."""
     prefix = key_prefix(presented)
-    row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix)) if prefix else None
+    found = session.execute(_KEY_AND_PARTNER, {"prefix": prefix}).first() if prefix else None
+    row, partner = (found[0], found[1]) if found is not None else (None, None)
     matches = verify_api_key(presented, row.key_hash if row is not None else _NO_KEY_HASH)
     if row is None or not matches or row.revoked_at is not None:
         return None
-    partner = session.get(Partner, row.partner_id)
     if partner is None or partner.disabled_at is not None:
         return None
     # scopes a later release no longer knows are ignored rather than granted
@@ -348,6 +358,55 @@ def active_consent(
     ).first()
 
 
+_CONSENT_IN_FORCE = (
+    select(Consent.id)
+    .where(
+        Consent.partner_id == bindparam("partner"),
+        Consent.member_ref == bindparam("member_ref"),
+        Consent.purpose == bindparam("purpose"),
+        Consent.granted_at <= bindparam("at"),
+        Consent.expires_at > bindparam("at"),
+        or_(Consent.revoked_at.is_(None), Consent.revoked_at > bindparam("at")),
+        select(Grant.partner_id)
+        .where(
+            Grant.partner_id == bindparam("partner"),
+            Grant.cooperative_id == bindparam("cooperative_id"),
+        )
+        .exists(),
+    )
+    .order_by(Consent.expires_at.desc())
+    .limit(1)
+)
+_NAMED_CONSENT_IN_FORCE = _CONSENT_IN_FORCE.where(Consent.id == bindparam("consent_id"))
+
+
+def consent_in_force(
+    session: Session,
+    partner: Partner | str,
+    member_ref: str,
+    cooperative_id: str,
+    purpose: str,
+    consent_id: str | None = None,
+    at: datetime | None = None,
+) -> str | None:
+    """The id of the partner's consent for this member and purpose in force at `at`
+    (default now), when the partner is also granted `cooperative_id`; the one named
+    `consent_id` when given, else the one expiring last. None otherwise.
+
+    `is_granted` and `active_consent` (or `get_consent`) in one query and one round trip,
+    reading one column: the scoring route's check (was three ORM lookups, about 2.3 ms of
+    a request in-process on SQLite; this is one prebuilt Core query, about 0.2 ms)."""
+    params = {
+        "partner": _partner_id(partner), "member_ref": member_ref, "purpose": purpose,
+        "at": _now(at), "cooperative_id": cooperative_id.strip(),
+    }  # fmt: skip
+    if consent_id is None:
+        found: str | None = session.scalar(_CONSENT_IN_FORCE, params)
+    else:
+        found = session.scalar(_NAMED_CONSENT_IN_FORCE, {**params, "consent_id": consent_id})
+    return found
+
+
 def _revoke(
     session: Session,
     row: ApiKey | Consent,
@@ -369,3 +428,97 @@ def _revoke(
             input_digest=digest({"partner_id": row.partner_id}), at=when,
         ),
     )  # fmt: skip
+
+
+# --- listing consents -------------------------------------------------------------------
+
+CONSENT_STATUSES = ("active", "revoked", "expired")
+
+
+def list_consents(
+    session: Session,
+    partner: Partner | str,
+    *,
+    status: str | None = None,
+    cooperative_id: str | None = None,
+    after: tuple[datetime, str] | None = None,
+    limit: int = 50,
+    at: datetime | None = None,
+) -> list[Consent]:
+    """The partner's consents, newest first (by `granted_at`, then `id`, both descending):
+    at most `limit`, those after the position (granted_at, id) `after` when given, of one
+    cooperative, and of one status at `at` (default now): revoked (at or before `at`),
+    expired (not revoked, ended at or before `at`) or active (neither)."""
+    when = _now(at)
+    query = select(Consent).where(Consent.partner_id == _partner_id(partner))
+    if cooperative_id is not None:
+        query = query.where(Consent.cooperative_id == cooperative_id.strip())
+    revoked = and_(Consent.revoked_at.is_not(None), Consent.revoked_at <= when)
+    not_revoked = or_(Consent.revoked_at.is_(None), Consent.revoked_at > when)
+    if status == "revoked":
+        query = query.where(revoked)
+    elif status == "expired":
+        query = query.where(not_revoked, Consent.expires_at <= when)
+    elif status == "active":
+        query = query.where(not_revoked, Consent.expires_at > when)
+    elif status is not None:
+        raise RepoValueError(f"status must be one of {', '.join(CONSENT_STATUSES)}")
+    if after is not None:
+        granted_at, consent_id = after
+        query = query.where(
+            or_(
+                Consent.granted_at < granted_at,
+                and_(Consent.granted_at == granted_at, Consent.id < consent_id),
+            )
+        )
+    query = query.order_by(Consent.granted_at.desc(), Consent.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+# --- bulk lookups (score batches) -------------------------------------------------------
+
+# bound parameters per IN list: well under SQLite's and PostgreSQL's limits
+IN_CHUNK = 2_000
+
+
+def _chunks(values: Iterable[str]) -> Iterator[list[str]]:
+    ordered = sorted(set(values))
+    for start in range(0, len(ordered), IN_CHUNK):
+        yield ordered[start : start + IN_CHUNK]
+
+
+def granted_cooperatives(
+    session: Session, partner: Partner | str, cooperative_ids: Iterable[str]
+) -> set[str]:
+    """Those of `cooperative_ids` the partner may score (`is_granted` for many at once)."""
+    owner = _partner_id(partner)
+    found: set[str] = set()
+    for chunk in _chunks(c.strip() for c in cooperative_ids):
+        found.update(
+            session.scalars(
+                select(Grant.cooperative_id).where(
+                    Grant.partner_id == owner, Grant.cooperative_id.in_(chunk)
+                )
+            )
+        )
+    return found
+
+
+def consents_of(
+    session: Session,
+    partner: Partner | str,
+    member_refs: Iterable[str],
+    consent_ids: Iterable[str] = (),
+) -> list[Consent]:
+    """The partner's consents for any of `member_refs`, and those of its consents named by
+    `consent_ids`, whatever their purpose and state: the caller picks the one in force
+    (as `active_consent` and `get_consent` do for one member)."""
+    owner = _partner_id(partner)
+    found: dict[str, Consent] = {}
+    for column, values in ((Consent.member_ref, member_refs), (Consent.id, consent_ids)):
+        for chunk in _chunks(values):
+            rows = session.scalars(
+                select(Consent).where(Consent.partner_id == owner, column.in_(chunk))
+            )
+            found.update((row.id, row) for row in rows)
+    return list(found.values())
