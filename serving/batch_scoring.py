@@ -24,7 +24,7 @@ from features.application import LoanRequest, LoanRequestError, application_fram
 from features.profile_store import ProfileStore
 from models.artifact import AmanahModel
 from models.reasons import group_by_five_c, reason_records
-from serving.scoring import STALE_PROFILE_DAYS, ScoringError
+from serving.scoring import STALE_PROFILE_DAYS, ScoringError, request_summary
 
 __all__ = ["LoanApplication", "Outcome", "gc_paused", "score_applications"]
 
@@ -169,17 +169,7 @@ def _scored(
             {
                 "member_id": a.member_id,
                 "cooperative_id": coops[i] if coops is not None else None,
-                "request": {
-                    "amount": request.amount,
-                    "tenor_months": request.tenor_months,
-                    "purpose": request.purpose,
-                    "product": request.product,
-                    "flat_monthly_rate": request.flat_monthly_rate,
-                    "application_date": request.application_date.isoformat(),
-                    "declared_monthly_income": request.declared_monthly_income,
-                    "declared_household_expenses": request.declared_household_expenses,
-                    "income_verified": request.income_verified,
-                },
+                "request": request_summary(request),
                 **row,
                 "thin_file": bool("THIN_FILE" in row["rule_codes"]),
                 "adverse": [r for r in reasons[i] if r["direction"] == "adverse"],

@@ -20,6 +20,7 @@ from models.registry import flat_output
 __all__ = [
     "BatchEngine",
     "ScoringError",
+    "request_summary",
     "score_application",
     "score_batch",
 ]
@@ -56,18 +57,7 @@ def score_application(
     return {
         "member_id": member_id,
         "cooperative_id": profile.get("cooperative_id"),
-        "request": {
-            "amount": request.amount,
-            "tenor_months": request.tenor_months,
-            "purpose": request.purpose,
-            "product": request.product,
-            "flat_monthly_rate": request.flat_monthly_rate,
-            "application_date": request.application_date.isoformat(),
-            # as the member declared them (None: not given); not model inputs
-            "declared_monthly_income": request.declared_monthly_income,
-            "declared_household_expenses": request.declared_household_expenses,
-            "income_verified": request.income_verified,
-        },
+        "request": request_summary(request),
         **{k: _plain(v) for k, v in scored.items()},
         "thin_file": bool("THIN_FILE" in scored["rule_codes"]),
         "adverse": [r for r in reasons if r["direction"] == "adverse"],
@@ -77,6 +67,22 @@ def score_application(
         "profile_age_days": age,
         "profile_stale": age > STALE_PROFILE_DAYS,
         "model": model.identity(),
+    }
+
+
+def request_summary(request: LoanRequest) -> dict[str, Any]:
+    """The loan request as a scored answer repeats it (single and batch alike)."""
+    return {
+        "amount": request.amount,
+        "tenor_months": request.tenor_months,
+        "purpose": request.purpose,
+        "product": request.product,
+        "flat_monthly_rate": request.flat_monthly_rate,
+        "application_date": request.application_date.isoformat(),
+        # as the member declared them (None: not given); not model inputs
+        "declared_monthly_income": request.declared_monthly_income,
+        "declared_household_expenses": request.declared_household_expenses,
+        "income_verified": request.income_verified,
     }
 
 

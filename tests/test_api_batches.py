@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, func, select
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
 from features.application import LoanRequest
 from features.profile_store import ProfileStore
@@ -54,40 +53,16 @@ def _number(member_id: str) -> tuple[str, str]:
     return coop, number
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """An empty database for the module: a SQLite file, or a schema of the module's
-    PostgreSQL database (first on the search path)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('batches') / 'amanah.db'}"
-        return
-    database = make_url(request.getfixturevalue("postgres_database"))
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(database, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    try:
-        yield database.update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False
-        )
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
-
-
 @pytest.fixture(scope="module")
 def world(
-    database_url: str,
+    api_database: str,
     tmp_path_factory: pytest.TempPathFactory,
     trained: TrainingResult,
     medium_features: Path,
 ) -> Iterator[World]:
     tmp = tmp_path_factory.mktemp("batch-api")
     settings = load_settings(
-        database_url=database_url, environment="development", pii_key=PII_KEY.decode(),
+        database_url=api_database, environment="development", pii_key=PII_KEY.decode(),
         features_dir=medium_features, mlflow_tracking_uri=f"sqlite:///{tmp / 'none.db'}",
         member_scores_per_day=0,  # on only where a test says so (the velocity test below)
     )  # fmt: skip
