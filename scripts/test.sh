@@ -10,4 +10,5 @@ python3 -m venv .venv
 .venv/bin/ruff format --check .
 .venv/bin/mypy
 . scripts/postgres.sh
+. scripts/chromium.sh
 .venv/bin/pytest -q

@@ -46,8 +46,11 @@ from serving.api import api_router
 from serving.audit import AuditEvent, append
 from serving.body_limit import BodyLimitMiddleware
 from serving.config import ApiSettings, features_dir, load_settings
+from serving.console import UPLOADS
+from serving.console import install as install_console
 from serving.errors import add_problem_handlers
 from serving.limits import RateLimiter
+from serving.log_redaction import install_access_log_redaction
 from serving.metrics import Metrics, MetricsMiddleware, metrics_router
 from serving.model_holder import ModelHolder, PeriodicCheck, ServingState, holder_for
 from serving.scoring import STALE_PROFILE_DAYS
@@ -197,11 +200,13 @@ def create_app(settings: ApiSettings | None = None, model: AmanahModel | None = 
     app.state.metrics = Metrics()
     app.state.metrics.set_model(getattr(app.state, "model", None))
     app.state.model_holder.on_swap.append(app.state.metrics.set_model)  # hot swaps too
-    app.add_middleware(BodyLimitMiddleware, max_bytes=chosen.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=chosen.max_body_bytes, larger=UPLOADS)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     add_problem_handlers(app)  # added last: the request id is the outermost middleware
     app.include_router(api_router)
     app.include_router(metrics_router)
+    install_console(app)
+    install_access_log_redaction()  # console paths name members
 
     @app.get("/healthz", tags=["probes"])
     def healthz() -> Health:

@@ -45,19 +45,23 @@ def too_large(max_bytes: int) -> BodyTooLargeError:
 
 
 class BodyLimitMiddleware:
-    """Answers 413 `body_too_large` to a request body of more than `max_bytes` bytes."""
+    """Answers 413 `body_too_large` to a request body of more than `max_bytes` bytes;
+    `larger` gives paths (exact) their own limit: the console's upload of a cooperative's
+    export is a file, not an API body."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope.get("path", ""), self.max_bytes)
         declared = declared_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await self._answer(scope, receive, send)
+        if declared is not None and declared > limit:
+            await self._answer(scope, receive, send, limit)
             return
         received = 0
         cut = started = False
@@ -67,7 +71,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     cut = True
                     raise _BodyCutError
             return message
@@ -88,13 +92,13 @@ class BodyLimitMiddleware:
             if not cut or started:
                 raise
         if cut and not started:
-            await self._answer(scope, receive, send)
+            await self._answer(scope, receive, send, limit)
 
-    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
-        error = too_large(self.max_bytes)
+    async def _answer(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        error = too_large(limit)
         response = problem(
             status=error.status, code=error.code, title=error.title, detail=error.detail,
             detail_id=error.detail_id, request_id=str(scope.get("state", {}).get("request_id", "")),
-            extra={"max_bytes": self.max_bytes},
+            extra={"max_bytes": limit},
         )  # fmt: skip
         await response(scope, receive, send)

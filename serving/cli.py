@@ -266,7 +266,7 @@ def _demo_pii_key() -> None:
 def _open_demo_api(features_out: Path, base_url: str) -> None:
     """The demo partner, its key (shown once), grants, consents and a curl line."""
     from features.profile_store import ProfileStore, ProfileStoreError
-    from serving.demo_access import curl_line, open_demo_access
+    from serving.demo_access import curl_line, open_demo_access, open_demo_officers
 
     key = _pii_key()
     assert key is not None  # set by _demo_pii_key
@@ -279,6 +279,7 @@ def _open_demo_api(features_out: Path, base_url: str) -> None:
         _store_session(None, create=True) as session,
     ):
         access = open_demo_access(session, profiles, key)
+        officers = open_demo_officers(session, access.cooperative_id)
     console.print(
         f"Demo partner {access.partner_id}: granted {plural(access.cooperatives, 'cooperative')}"
         f", {plural(access.consents, 'member')} consented. API key (shown once, keep it): "
@@ -287,6 +288,13 @@ def _open_demo_api(features_out: Path, base_url: str) -> None:
     )
     console.print("Score the first consented member:", markup=False)
     console.print(curl_line(base_url, access), markup=False)
+    console.print(
+        f"Officer console: {base_url}/console/ (cooperative {access.cooperative_id}). "
+        "Log in as (passwords shown once, new at every demo run):",
+        markup=False,
+    )
+    for username, role, password in officers:
+        console.print(f"  {role}: username {username}, password {password}", markup=False)
 
 
 @app.command("import")
@@ -320,6 +328,34 @@ def import_(
         console.print(f"[yellow]Not a ledger table, skipped (bukan tabel buku besar):[/] {name}")
     if any(t.quarantined for t in report.tables.values()):
         console.print(f"Quarantined rows and their reasons: {out / 'quarantine'}")
+
+
+@app.command("quarantine")
+def quarantine(
+    ledger: Annotated[Path, typer.Option("--ledger", help="Ledger folder made by `import`.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Workbook to write (.xlsx); default LEDGER/quarantine.xlsx."),
+    ] = None,
+) -> None:
+    """Write the quarantined rows to an XLSX workbook for the treasurer: her headers and cells
+    as typed, file and row number, the reason in Indonesian and English (NIK/HP hidden)."""
+    from features.ledger.quarantine_book import sheet_name, write_quarantine_xlsx
+
+    target = out if out is not None else ledger / "quarantine.xlsx"
+    if target.suffix.lower() != ".xlsx":
+        raise _fail(f"--out must be a .xlsx workbook; got {target.name}")
+    try:
+        counts = write_quarantine_xlsx(ledger, target)
+    except LedgerNotFoundError as exc:
+        raise _fail(str(exc)) from exc
+    except OSError as exc:
+        raise _fail(f"cannot write {target}: {exc.strerror or exc}") from exc
+    for table, n in counts.items():
+        console.print(f"{sheet_name(table)} ({table}): {plural(n, 'row')}", markup=False)
+    if not counts:
+        console.print("Nothing was quarantined (tidak ada baris yang dikarantina).")
+    console.print(f"Wrote {target}", markup=False)
 
 
 @app.command("export")
@@ -941,6 +977,10 @@ keys_app = typer.Typer(
     help="Partners' API keys (shown once, kept as a hash).", no_args_is_help=True
 )
 app.add_typer(keys_app, name="keys")
+officers_app = typer.Typer(
+    help="Officers (petugas) who log in to the web console.", no_args_is_help=True
+)
+app.add_typer(officers_app, name="officers")
 DB_URL_OPTION = typer.Option(
     "--url", help="Database URL; default AMANAH_DATABASE_URL, else data/amanah.db."
 )
@@ -1122,6 +1162,94 @@ def keys_list(
             row.prefix, row.partner_id, ", ".join(row.scopes),
             f"{row.created_at:%Y-%m-%d %H:%M}",
             f"{row.revoked_at:%Y-%m-%d %H:%M}" if row.revoked_at else "-",
+        )  # fmt: skip
+    console.print(table)
+
+
+OFFICER_PASSWORD_ENV = "AMANAH_OFFICER_PASSWORD"
+
+
+def _officer_password() -> str:
+    """The new officer's password: from AMANAH_OFFICER_PASSWORD, else typed twice (hidden)
+    on a terminal; never an option, so it stays out of the shell's history."""
+    import sys
+
+    given = os.environ.get(OFFICER_PASSWORD_ENV)
+    if given:
+        return given
+    if not sys.stdin.isatty():
+        raise _fail(f"set {OFFICER_PASSWORD_ENV}, or run on a terminal to type the password")
+    typed: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return typed
+
+
+@officers_app.command("add")
+def officers_add(
+    cooperative: Annotated[
+        str, typer.Option("--cooperative", help="The officer's cooperative id (as in the ledger).")
+    ],
+    username: Annotated[
+        str, typer.Option("--username", help="Login name: 3 to 64 of a-z, 0-9, '.', '_', '-'.")
+    ],
+    name: Annotated[str, typer.Option("--name", help="The name the console shows.")],
+    role: Annotated[str, typer.Option("--role", help="officer or supervisor.")] = "officer",
+    url: Annotated[str | None, DB_URL_OPTION] = None,
+) -> None:
+    """Add a console officer; the password comes from AMANAH_OFFICER_PASSWORD or is typed
+    twice. The cooperative id is checked for shape only (the store lists no cooperatives)."""
+    from serving.officers import OfficerError, add_officer
+
+    password = _officer_password()
+    try:
+        with _store_session(url, create=True) as session:
+            officer = add_officer(
+                session, cooperative_id=cooperative, username=username, display_name=name,
+                password=password, role=role, actor=_cli_actor(),
+            )  # fmt: skip
+    except OfficerError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(
+        f"officer {officer.id} ({officer.username}, {officer.role}) of cooperative "
+        f"{officer.cooperative_id}",
+        markup=False, highlight=False,
+    )  # fmt: skip
+
+
+@officers_app.command("list")
+def officers_list(
+    cooperative: Annotated[
+        str | None, typer.Option("--cooperative", help="Only this cooperative's officers.")
+    ] = None,
+    url: Annotated[str | None, DB_URL_OPTION] = None,
+) -> None:
+    """List console officers: id, cooperative, username, name, role, created, state
+    (never a password or its hash)."""
+    from datetime import UTC, datetime
+
+    from rich.text import Text
+
+    from serving.officers import list_officers
+
+    with _store_session(url, create=False) as session:
+        rows = list_officers(session, cooperative)
+    if not rows:
+        console.print("no officers")
+        return
+    now = datetime.now(UTC)
+    table = Table("id", "cooperative", "username", "name", "role", "created (UTC)", "state")
+    for column in table.columns[:3]:
+        column.no_wrap = True  # ids are looked up by copying them whole
+    for row in rows:
+        if row.disabled_at is not None:
+            state = f"disabled {row.disabled_at:%Y-%m-%d %H:%M}"
+        elif row.locked_until is not None and row.locked_until > now:
+            state = f"locked until {row.locked_until:%Y-%m-%d %H:%M}"
+        else:
+            state = "active"
+        # Text, not markup: a name holding "[...]" is shown as typed
+        table.add_row(
+            row.id, row.cooperative_id, row.username, Text(row.display_name), row.role,
+            f"{row.created_at:%Y-%m-%d %H:%M}", state,
         )  # fmt: skip
     console.print(table)
 

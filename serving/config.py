@@ -88,6 +88,22 @@ class ApiSettings(Settings):
         "counted in the store (so across workers and restarts); 0 turns the limit off.",
     )
 
+    ledger_dir: Path | None = Field(
+        default=None,
+        description="The ledger the officer console reads member names, savings and loans "
+        "from; default: the ledger the current profiles were built from (features.json).",
+    )
+    imports_dir: Path | None = Field(
+        default=None,
+        description="Where the console's imports are staged (one folder per upload); "
+        "default: data/console-imports of the Amanah project.",
+    )
+    secure_cookies: bool | None = Field(
+        default=None,
+        description="Mark the console's cookies Secure (sent over HTTPS only); default: on "
+        "in production, off in development (the demo serves plain HTTP on loopback).",
+    )
+
     @model_validator(mode="after")
     def _secrets_outside_development(self) -> ApiSettings:
         if self.environment == "development":
@@ -113,6 +129,21 @@ def features_dir(settings: ApiSettings) -> Path:
         return settings.features_dir
     root = project_root()
     return (root if root is not None else Path.cwd().resolve()) / DEFAULT_FEATURES_DIR
+
+
+def imports_dir(settings: ApiSettings) -> Path:
+    """`AMANAH_IMPORTS_DIR`, else `data/console-imports` of the Amanah project."""
+    if settings.imports_dir is not None:
+        return settings.imports_dir
+    root = project_root()
+    return (root if root is not None else Path.cwd().resolve()) / "data" / "console-imports"
+
+
+def secure_cookies(settings: ApiSettings) -> bool:
+    """Whether the console's cookies carry `Secure` (see `ApiSettings.secure_cookies`)."""
+    if settings.secure_cookies is not None:
+        return settings.secure_cookies
+    return settings.environment == "production"
 
 
 def load_settings(**overrides: object) -> ApiSettings:

@@ -131,3 +131,36 @@ def curl_line(base_url: str, access: DemoAccess) -> str:
             shlex.quote(body),
         ]
     )
+
+
+DEMO_OFFICERS = (
+    ("petugas", "Petugas Demo", "officer"),
+    ("pengawas", "Pengawas Demo", "supervisor"),
+)
+
+
+def open_demo_officers(
+    session: Session, cooperative_id: str, at: datetime | None = None
+) -> list[tuple[str, str, str]]:
+    """A demo officer and a demo supervisor of `cooperative_id` with new passwords, as
+    (username, role, password) to print once; a second demo run gives them new passwords
+    and lifts any lock-out. Committed."""
+    from serving.officers import add_officer, hash_password
+    from serving.store.tables import Officer
+
+    made = []
+    for username, name, role in DEMO_OFFICERS:
+        password = secrets.token_urlsafe(12)
+        found = session.scalars(select(Officer).where(Officer.username == username)).first()
+        if found is None:
+            add_officer(
+                session, cooperative_id=cooperative_id, username=username, display_name=name,
+                password=password, role=role, actor="amanah demo", at=at,
+            )  # fmt: skip
+        else:
+            found.password_hash = hash_password(password)
+            found.cooperative_id, found.role = cooperative_id, role
+            found.failed_logins, found.locked_until, found.disabled_at = 0, None, None
+        made.append((username, role, password))
+    session.commit()
+    return made

@@ -47,9 +47,9 @@ runner = CliRunner()
 
 def test_upgrade_reaches_head_and_reports_the_revision(store_url: str) -> None:
     assert current_revision(store_url) is None
-    assert upgrade(store_url) == head_revision() == "0001"
-    assert current_revision(store_url) == "0001"
-    assert upgrade(store_url) == "0001"  # again: nothing to do, no error
+    assert upgrade(store_url) == head_revision() == "0002"
+    assert current_revision(store_url) == "0002"
+    assert upgrade(store_url) == "0002"  # again: nothing to do, no error
 
 
 def test_migration_creates_exactly_the_models_tables(store_url: str) -> None:
@@ -210,7 +210,7 @@ def test_db_upgrade_command(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli' / 'amanah.db'}"
     result = runner.invoke(app, ["db", "upgrade", "--url", url])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "database at revision 0001"
+    assert result.output.strip() == "database at revision 0002"
     for bad, words in [
         ("postgresql+psycopg://u:secret@127.0.0.1:1/x", ("cannot reach", "u:***@")),
         ("nonsense", ("not a database URL",)),

@@ -7,6 +7,7 @@ its row number. Blank rows are counted and reported, never silently dropped.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import shutil
@@ -48,6 +49,11 @@ from features.ledger.sources import RawTable, read_source
 from features.ledger.store import QUARANTINE_DIR, write_ledger
 
 SOURCE_FILE, SOURCE_ROW = "_source_file", "_source_row"
+# A quarantine column `_given_nik` says whether the clear cell held anything (the cell itself
+# is never kept), and `quarantine/<table>.headers.json` maps, per source file, each contract
+# column to the header as typed: together they let the quarantine workbook speak her words.
+GIVEN_PREFIX = "_given_"
+HEADERS_SUFFIX = ".headers.json"
 
 
 class LedgerImportError(ValueError):
@@ -279,6 +285,7 @@ def _hash_inputs(table: str, frame: pd.DataFrame, rej: _Rejections, ctx: _Contex
             )
         else:
             frame[hashed] = hashed_values
+        frame[GIVEN_PREFIX + clear] = ~blank
         frame = frame.drop(columns=[clear])
     return frame
 
@@ -539,6 +546,8 @@ def _split(checked: _Checked, ctx: _Context, report: TableReport) -> pd.DataFram
     report.quarantined = int(bad.sum())
     report.rules.update(rej.rule[bad].tolist())
     quarantine = frame[bad].map(lambda v: None if is_blank(v) else str(v))
+    for given in (c for c in frame.columns if c.startswith(GIVEN_PREFIX)):
+        quarantine[given] = frame.loc[bad, given].astype(bool)
     reasons = [
         message(Rule(r), c, v, d)
         for r, c, v, d in zip(
@@ -555,6 +564,16 @@ def _split(checked: _Checked, ctx: _Context, report: TableReport) -> pd.DataFram
     quarantine["_reason_en"] = [r[1] for r in reasons]
     quarantine[SOURCE_ROW] = frame.loc[bad, SOURCE_ROW].astype("int64")
     return quarantine.reset_index(drop=True)
+
+
+def typed_headers(raws: list[RawTable]) -> dict[str, dict[str, str]]:
+    """source file -> {contract column (or clear input): header as typed}, in source order."""
+    return {
+        raw.source: {
+            raw.mapping[i]: raw.headers.get(i, raw.mapping[i]) for i in sorted(raw.mapping)
+        }
+        for raw in raws
+    }
 
 
 # Tables whose split waits for a later table's accepted rows, and the rule that needs them.
@@ -609,6 +628,10 @@ def import_ledger(
         (out / QUARANTINE_DIR).mkdir(exist_ok=True)
         for table, q in quarantine.items():
             q.to_parquet(out / QUARANTINE_DIR / f"{table}.parquet", index=False)
+            headers = typed_headers([r for r in raws if r.table == table])
+            (out / QUARANTINE_DIR / f"{table}{HEADERS_SUFFIX}").write_text(
+                json.dumps(headers, ensure_ascii=False, indent=1), encoding="utf-8"
+            )
     report = ImportReport(reports, unrecognised)
     if not report.reconciles:  # pragma: no cover - a bug, never a user error
         raise AssertionError("import counts do not reconcile")

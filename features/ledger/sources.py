@@ -48,6 +48,9 @@ class RawTable:
     ignored: list[str]
     rows: list[list[object]] = field(default_factory=list)
     row_numbers: list[int] = field(default_factory=list)
+    # cell position -> the header as typed (outer spaces trimmed), for the same positions as
+    # `mapping`: the quarantine workbook shows the treasurer her own words, not ours
+    headers: dict[int, str] = field(default_factory=dict)
 
 
 def required_columns(table: str) -> set[str]:
@@ -160,6 +163,7 @@ def locate(rows: list[list[object]], source: str, hint: str | None) -> RawTable 
             raw = RawTable(table, source, i + 1, mapping, ignored)
             raw.rows = rows[i + 1 :]
             raw.row_numbers = list(range(i + 2, i + 2 + len(raw.rows)))
+            raw.headers = {j: str(row[j]).replace("\ufeff", "").strip() for j in mapping}
             return raw
     return None
 

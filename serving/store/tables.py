@@ -5,7 +5,8 @@ as timezone-aware UTC (`UTCDateTime`), amounts in whole Rupiah as big integers, 
 as 64 lowercase hex characters. No NIK, phone number or name is stored anywhere: a member
 is referenced by `member_ref`, the keyed hash of `features.identity.keyed_hash` (HMAC-SHA256
 with the PII key from the environment), and API keys are kept only as a prefix (to find
-the row) and a hash.
+the row) and a hash. Officers of the console are named (they sign decisions), their
+passwords kept only as argon2 hashes and their session tokens only as SHA-256 hashes.
 """
 
 from __future__ import annotations
@@ -190,6 +191,41 @@ class Decision(Base):
     overridden: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str | None] = mapped_column(Text)
     decided_at: Mapped[datetime]
+
+
+class Officer(Base):
+    """A loan officer or supervisor of one cooperative, who logs in to the console.
+    `username` is stored lower-case; the password only as an argon2 hash. After
+    `serving.officers.MAX_FAILED_LOGINS` wrong passwords in a row `locked_until` is set."""
+
+    __tablename__ = "officers"
+
+    id: Mapped[str] = mapped_column(String(ID_LENGTH), primary_key=True)
+    cooperative_id: Mapped[str] = mapped_column(String(ID_LENGTH))
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    disabled_at: Mapped[datetime | None]
+
+
+class ConsoleSession(Base):
+    """An officer's console login: `id` is the SHA-256 of the session token (the cookie's
+    value), so a copy of the table opens no session. It ends at `expires_at` whatever
+    happens, after `serving.officers.SESSION_IDLE` without a request, or at logout."""
+
+    __tablename__ = "console_sessions"
+
+    id: Mapped[str] = mapped_column(String(HASH_LENGTH), primary_key=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
 
 
 class IdempotencyRecord(Base):

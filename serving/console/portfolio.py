@@ -1,0 +1,191 @@
+"""The portfolio page's figures: the book by kolektibilitas, its expected loss, scores,
+observed defaults by grade and decisions over time, for one cooperative.
+
+Expected loss = sum over active loans of PD x outstanding principal x the policy's loss
+given default. A loan already non-performing (kolektibilitas 3-5: more than 90 days past
+due, the model's definition of default) counts with PD 1; every other loan with the
+current model's PD for its borrower's current profile and the loan's own terms. Observed
+default rates by grade use the cooperative's loans whose 12-month outcome window has
+closed (the features folder's training table), graded by the current model on the
+profile as of each application; the analyst's out-of-time figures are in the validation
+report, and the note on the page says these include loans the model learned from.
+
+The model-based parts are computed once per (cooperative, model, book) and kept.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from features.application import application_frame
+from features.book import PortfolioBook, portfolio_book
+from features.kolektibilitas import NPL_FROM
+from features.profile_store import ProfileStore
+from models.artifact import AmanahModel
+from models.grades import GRADES
+from serving.console.books import LoadedBook
+from serving.store.tables import Application, Decision, Score
+
+__all__ = ["DecisionMonth", "GradeOutcome", "ModelFigures", "PortfolioFigures", "figures"]
+
+SCORE_BUCKET = 25  # points per bar of the score distribution
+
+
+@dataclass(frozen=True)
+class GradeOutcome:
+    grade: str
+    loans: int
+    defaults: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.defaults / self.loans if self.loans else None
+
+
+@dataclass(frozen=True)
+class ModelFigures:
+    expected_loss: int
+    loss_given_default: float
+    by_grade: list[GradeOutcome]
+
+
+@dataclass(frozen=True)
+class DecisionMonth:
+    month: str
+    applications: int
+    approved: int
+    overridden: int
+
+
+@dataclass(frozen=True)
+class PortfolioFigures:
+    book: PortfolioBook
+    model: ModelFigures | None
+    score_buckets: list[tuple[int, int]]  # (lowest score of the bucket, applications)
+    grades: list[tuple[str, int]]
+    months: list[DecisionMonth]
+
+
+def _expected_loss(
+    model: AmanahModel, profiles: ProfileStore, loaded: LoadedBook
+) -> tuple[int, float]:
+    terms = ["purpose", "flat_monthly_rate"]
+    positions = loaded.positions.drop(columns=[c for c in terms if c in loaded.positions])
+    active = positions[~positions["closed"].astype(bool)].merge(
+        loaded.book.loans[["loan_id", *terms]], on="loan_id", how="left"
+    )
+    lgd = float(model.policy.economics.loss_given_default)
+    if active.empty:
+        return 0, lgd
+    exposure = active["outstanding_principal"].to_numpy(dtype=float)
+    npl = active["kolektibilitas"].to_numpy() >= NPL_FROM
+    pd_ = np.ones(len(active))
+    members = active["member_id"].astype("str")
+    rows = profiles.profiles(sorted(set(members[~npl])))
+    known = members.isin(set(rows["member_id"].astype("str"))).to_numpy() & ~npl
+    if known.any():
+        on = max(pd.Timestamp(profiles.as_of), pd.Timestamp(loaded.book.as_of))
+        requests = pd.DataFrame(
+            {
+                "member_id": members[known].to_numpy(),
+                "amount": active["principal"].to_numpy()[known],
+                "tenor_months": active["tenor_months"].to_numpy()[known],
+                "purpose": active["purpose"].astype("str").to_numpy()[known],
+                "flat_monthly_rate": active["flat_monthly_rate"].to_numpy()[known],
+                "application_date": on.date(),
+            }
+        )
+        scored = model.predict(application_frame(rows, requests), reasons=False)
+        pd_[known] = scored["pd"].to_numpy(dtype=float)
+    # loans of members without a current profile are left at PD 1: unknown is not safe
+    return round(float((pd_ * exposure).sum()) * lgd), lgd
+
+
+def _by_grade(model: AmanahModel, training: Path) -> list[GradeOutcome]:
+    if not training.is_file():
+        return [GradeOutcome(g, 0, 0) for g in GRADES]
+    table = pd.read_parquet(training)
+    target = str(model.metadata.get("target", "default_12m"))
+    labelled = table[table[target].notna()] if target in table.columns else table.iloc[:0]
+    if labelled.empty:
+        return [GradeOutcome(g, 0, 0) for g in GRADES]
+    grades = model.predict(labelled, reasons=False)["grade"].astype("str").to_numpy()
+    defaults = labelled[target].to_numpy(dtype=float) > 0
+    return [
+        GradeOutcome(g, int((grades == g).sum()), int(((grades == g) & defaults).sum()))
+        for g in GRADES
+    ]
+
+
+@dataclass
+class ModelFiguresCache:
+    _held: dict[tuple[str, int, int], ModelFigures] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def get(
+        self, model: AmanahModel, profiles: ProfileStore, loaded: LoadedBook, features: Path
+    ) -> ModelFigures:
+        key = (loaded.book.cooperative_id, id(model), id(loaded))
+        with self._lock:
+            if key not in self._held:
+                loss, lgd = _expected_loss(model, profiles, loaded)
+                training = features / "training" / f"{loaded.book.cooperative_id}.parquet"
+                self._held = {key: ModelFigures(loss, lgd, _by_grade(model, training))} | {
+                    k: v for k, v in self._held.items() if k[0] != key[0]
+                }
+            return self._held[key]
+
+
+def _store_figures(
+    session: Session, cooperative_id: str
+) -> tuple[list[tuple[int, int]], list[tuple[str, int]], list[DecisionMonth]]:
+    scores = session.execute(
+        select(Score.score, Score.grade)
+        .join(Application, Score.application_id == Application.id)
+        .where(Score.cooperative_id == cooperative_id, Score.partner_id.is_(None))
+    ).all()
+    buckets = Counter((int(s) // SCORE_BUCKET) * SCORE_BUCKET for s, _ in scores)
+    low = min(buckets, default=0)
+    high = max(buckets, default=-SCORE_BUCKET)
+    score_buckets = [(b, buckets.get(b, 0)) for b in range(low, high + 1, SCORE_BUCKET)]
+    by_grade = Counter(str(g) for _, g in scores)
+    grades = [(g, by_grade.get(g, 0)) for g in GRADES]
+    decided = session.execute(
+        select(Decision.decided_at, Decision.decision, Decision.overridden)
+        .join(Score, Decision.score_id == Score.id)
+        .where(Score.cooperative_id == cooperative_id, Score.partner_id.is_(None))
+    ).all()
+    months: dict[str, list[int]] = {}
+    for at, decision, overridden in decided:
+        month = months.setdefault(at.strftime("%Y-%m"), [0, 0, 0])
+        month[0] += 1
+        month[1] += int(decision == "approve")
+        month[2] += int(bool(overridden))
+    ordered = [DecisionMonth(m, *months[m]) for m in sorted(months)][-12:]
+    return score_buckets, grades, ordered
+
+
+def figures(
+    session: Session,
+    loaded: LoadedBook,
+    model: AmanahModel | None,
+    profiles: ProfileStore | None,
+    features: Path,
+    cache: ModelFiguresCache,
+) -> PortfolioFigures:
+    """Everything the portfolio page shows for the cooperative of `loaded`."""
+    modelled = (
+        cache.get(model, profiles, loaded, features)
+        if model is not None and profiles is not None
+        else None
+    )
+    buckets, grades, months = _store_figures(session, loaded.book.cooperative_id)
+    return PortfolioFigures(portfolio_book(loaded.positions), modelled, buckets, grades, months)
