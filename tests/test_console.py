@@ -362,3 +362,18 @@ def test_access_log_paths_lose_members_and_queries() -> None:
     )  # fmt: skip
     assert RedactPersonalPaths().filter(record)
     assert "A00001" not in record.getMessage() and "/console/members/…" in record.getMessage()
+
+
+def test_demo_officers_log_in_and_a_second_demo_gives_new_passwords(console: Console) -> None:
+    from serving.demo_access import open_demo_officers
+
+    with console.app.state.sessions() as session:
+        first = open_demo_officers(session, console.coop)
+    assert [(u, r) for u, r, _ in first] == [("petugas", "officer"), ("pengawas", "supervisor")]
+    for username, _, password in first:
+        assert _login(console.app, username, password)[1] == "/console/"
+    with console.app.state.sessions() as session:
+        second = open_demo_officers(session, console.coop)
+    assert all(a[2] != b[2] for a, b in zip(first, second, strict=True))
+    assert "data-error" in _login(console.app, "petugas", first[0][2])[1]  # old one refused
+    assert _login(console.app, "petugas", second[0][2])[1] == "/console/"

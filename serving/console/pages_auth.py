@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from serving.config import secure_cookies
-from serving.console.render import LANG_COOKIE, render
+from serving.console.render import LANG_COOKIE, WITA, render
 from serving.console.session import (
     LOGIN_CSRF_COOKIE,
     LOGIN_PATH,
@@ -110,7 +110,7 @@ async def login_post(request: Request) -> Response:
     outcome, opened = await run_in_threadpool(_attempt, request, username[:64], password[:256])
     if outcome.status == "locked":
         until = outcome.locked_until or datetime.now(UTC)
-        return _login_page(request, 200, "locked", until=f"{until.astimezone():%H.%M}")
+        return _login_page(request, 200, "locked", until=f"{until.astimezone(WITA):%H.%M} WITA")
     if outcome.status != "ok" or opened is None:
         return _login_page(request, 200, "bad-login")
     response = RedirectResponse(safe_next(str(form.get("next") or "")), status_code=303)

@@ -17,6 +17,9 @@ from features.wording import Lang, format_date, format_int, format_percent, form
 from serving.console.wording import text
 
 LANG_COOKIE = "amanah_lang"
+# the pages show times in Balikpapan's zone (the seed city); a deployment elsewhere would
+# make this a setting
+WITA = dt.timezone(dt.timedelta(hours=8), "WITA")
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -46,7 +49,7 @@ def _date(value: dt.date | str | None, lang: Lang) -> str:
 def _datetime(value: dt.datetime | None, lang: Lang) -> str:
     if value is None:
         return "\u2013"
-    local = value.astimezone(dt.timezone(dt.timedelta(hours=8)))  # WITA: Balikpapan's time
+    local = value.astimezone(WITA)
     return f"{format_date(local.date(), lang)} {local:%H.%M} WITA"
 
 
