@@ -377,3 +377,30 @@ def test_demo_officers_log_in_and_a_second_demo_gives_new_passwords(console: Con
     assert all(a[2] != b[2] for a, b in zip(first, second, strict=True))
     assert "data-error" in _login(console.app, "petugas", first[0][2])[1]  # old one refused
     assert _login(console.app, "petugas", second[0][2])[1] == "/console/"
+
+
+def test_the_validation_report_of_the_registered_model(
+    tmp_path: Path, trained: TrainingResult, medium_features: Path, medium_ledger: Path
+) -> None:
+    """The portfolio's link: the served registered version's report, from its MLflow run."""
+    from models.registry import log_training
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    log_training(trained, source="test", uri=uri)  # version 1, with its report
+    settings = load_settings(
+        database_url=f"sqlite:///{tmp_path / 'amanah.db'}", environment="development",
+        pii_key=PII_KEY.decode(), features_dir=medium_features, ledger_dir=medium_ledger,
+        model_uri="models:/amanah-pd/1", mlflow_tracking_uri=uri,
+        model_cache_dir=tmp_path / "cache", model_check_seconds=0,
+    )  # fmt: skip
+    app = create_app(settings)
+    with app.state.sessions() as session:
+        add_officer(session, cooperative_id="KMP-0001", username="rina", display_name="Rina",
+                    password=PASSWORD, role="officer", actor="test")  # fmt: skip
+        session.commit()
+    client = _logged_in(app, "rina")
+    report = client.get("/console/model/report")
+    assert report.status_code == 200
+    assert report.headers["content-type"].startswith("text/html")
+    assert "<html" in report.text.lower() and "AUC" in report.text
+    assert (tmp_path / "cache" / "reports" / "amanah-pd-1.html").is_file()  # kept for next time

@@ -31,7 +31,7 @@ def _report_file(request: Request) -> Path | None:
 
         from models.registry import tracking_uri
 
-        uri = tracking_uri()
+        uri = tracking_uri(request.app.state.settings.mlflow_tracking_uri)
         run_id = MlflowClient(uri).get_model_version(str(name), str(version)).run_id
         found = mlflow.artifacts.download_artifacts(
             run_id=str(run_id), artifact_path="report/validation_report.html", tracking_uri=uri
