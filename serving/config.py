@@ -122,21 +122,25 @@ class ApiSettings(Settings):
         return self
 
 
+def under_project(relative: Path) -> Path:
+    """`relative` under the Amanah project's folder (the current folder outside any)."""
+    root = project_root()
+    return (root if root is not None else Path.cwd().resolve()) / relative
+
+
 def features_dir(settings: ApiSettings) -> Path:
     """`AMANAH_FEATURES_DIR`, else `data/demo-features` of the Amanah project (of the
     current folder outside any project). Creates nothing."""
     if settings.features_dir is not None:
         return settings.features_dir
-    root = project_root()
-    return (root if root is not None else Path.cwd().resolve()) / DEFAULT_FEATURES_DIR
+    return under_project(DEFAULT_FEATURES_DIR)
 
 
 def imports_dir(settings: ApiSettings) -> Path:
     """`AMANAH_IMPORTS_DIR`, else `data/console-imports` of the Amanah project."""
     if settings.imports_dir is not None:
         return settings.imports_dir
-    root = project_root()
-    return (root if root is not None else Path.cwd().resolve()) / "data" / "console-imports"
+    return under_project(Path("data") / "console-imports")
 
 
 def secure_cookies(settings: ApiSettings) -> bool:

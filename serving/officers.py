@@ -19,7 +19,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
 from typing import Literal
@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from features.ledger.contracts import SAFE_ID_PATTERN
 from serving.audit import AuditEvent, append, digest
+from serving.store.repo import utc_at
 from serving.store.tables import ID_LENGTH, NAME_LENGTH, ConsoleSession, Officer
 
 
@@ -65,14 +66,6 @@ class OfficerError(ValueError):
     def __init__(self, field: str, problem: str) -> None:
         super().__init__(f"{field} {problem}")
         self.field = field
-
-
-def _now(at: datetime | None) -> datetime:
-    if at is None:
-        return datetime.now(UTC)
-    if at.tzinfo is None:
-        raise ValueError(f"naive datetime {at.isoformat()} given; use an aware UTC one")
-    return at.astimezone(UTC)
 
 
 # --- passwords --------------------------------------------------------------------------
@@ -156,7 +149,7 @@ def add_officer(
     chosen_role = _role(role)
     if session.scalar(select(Officer.id).where(Officer.username == name)) is not None:
         raise OfficerError("username", "is taken by another officer")
-    when = _now(at)
+    when = utc_at(at)
     officer = Officer(
         id=f"off_{secrets.token_hex(OFFICER_ID_BYTES)}", cooperative_id=coop, username=name,
         display_name=shown, role=chosen_role.value, password_hash=hash_password(password),
@@ -225,7 +218,7 @@ def login(
     {"reason": "unknown" | "disabled" | "password" | "locked"}). A locked account answers
     "locked" without its password being checked. The officer's row is locked for the
     attempt (PostgreSQL), so concurrent wrong passwords are all counted. Caller commits."""
-    when = _now(now)
+    when = utc_at(now)
     name = username.strip().lower()
     officer = (
         session.scalar(select(Officer).where(Officer.username == name).with_for_update())
@@ -297,7 +290,7 @@ def open_session(
     SESSION_LIFETIME at most. OfficerError for a disabled officer. Caller commits."""
     if officer.disabled_at is not None:
         raise OfficerError("officer", "is disabled")
-    when = _now(now)
+    when = utc_at(now)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     csrf = secrets.token_urlsafe(TOKEN_BYTES)
     expires = when + SESSION_LIFETIME
@@ -328,7 +321,7 @@ def current_officer(
     SEEN_EVERY). Caller commits."""
     if not token:
         return None
-    when = _now(now)
+    when = utc_at(now)
     found = session.execute(_SESSION_AND_OFFICER, {"id": _token_hash(token)}).first()
     if found is None:
         return None
@@ -354,7 +347,7 @@ def close_session(session: Session, token: str, *, now: datetime | None = None) 
     row = session.get(ConsoleSession, _token_hash(token))
     if row is None or row.ended_at is not None:
         return
-    when = _now(now)
+    when = utc_at(now)
     row.ended_at = when
     append(
         session,

@@ -71,7 +71,9 @@ class Principal(NamedTuple):
     scopes: frozenset[Scope]
 
 
-def _now(at: datetime | None) -> datetime:
+def utc_at(at: datetime | None) -> datetime:
+    """`at` as aware UTC (now when None); a naive datetime is refused: its zone would be
+    a guess."""
     if at is None:
         return datetime.now(UTC)
     if at.tzinfo is None:
@@ -93,7 +95,7 @@ def add_partner(session: Session, name: str, *, actor: str, at: datetime | None 
         raise RepoValueError(f"partner name must be 1 to {NAME_LENGTH} characters")
     if session.scalar(select(Partner.id).where(Partner.name == chosen)) is not None:
         raise RepoValueError(f"a partner named {chosen!r} exists already")
-    when = _now(at)
+    when = utc_at(at)
     partner = Partner(
         id=_public_id("ptn", PARTNER_ID_BYTES), name=chosen, created_at=when, disabled_at=None
     )
@@ -138,7 +140,7 @@ def create_key(
     which holds its prefix and hash, and the key itself, to be shown once and forgotten."""
     owner = get_partner(session, partner)
     chosen = parse_scopes(scopes)
-    when = _now(at)
+    when = utc_at(at)
     for _ in range(NEW_PREFIX_ATTEMPTS):
         key, prefix, key_hash = new_api_key()
         # 32-bit ids collide rarely; a collision would fail the unique constraint
@@ -225,7 +227,7 @@ def grant(
     existing = session.get(Grant, (owner.id, coop))
     if existing is not None:
         return existing
-    when = _now(at)
+    when = utc_at(at)
     row = Grant(partner_id=owner.id, cooperative_id=coop, granted_at=when)
     session.add(row)
     session.flush()
@@ -283,8 +285,8 @@ def give_consent(
     ref = _member_ref(member_ref)
     coop = cooperative_id_checked(cooperative_id)
     chosen = _purpose(purpose)
-    when = _now(at)
-    until = _now(expires_at)
+    when = utc_at(at)
+    until = utc_at(expires_at)
     if until <= when:
         raise RepoValueError(
             f"expires_at {until.isoformat()} is not after the consent's time {when.isoformat()}"
@@ -342,7 +344,7 @@ def active_consent(
     """The partner's consent for this member and purpose in force at `at` (default now):
     given at or before `at`, expiring after it, not revoked at or before it. The one
     expiring last when several are."""
-    when = _now(at)
+    when = utc_at(at)
     return session.scalars(
         select(Consent)
         .where(
@@ -398,7 +400,7 @@ def consent_in_force(
     a request in-process on SQLite; this is one prebuilt Core query, about 0.2 ms)."""
     params = {
         "partner": _partner_id(partner), "member_ref": member_ref, "purpose": purpose,
-        "at": _now(at), "cooperative_id": cooperative_id.strip(),
+        "at": utc_at(at), "cooperative_id": cooperative_id.strip(),
     }  # fmt: skip
     if consent_id is None:
         found: str | None = session.scalar(_CONSENT_IN_FORCE, params)
@@ -418,7 +420,7 @@ def _revoke(
     """Mark a key or a consent revoked and audit it, once: revoking twice changes nothing."""
     if row.revoked_at is not None:
         return
-    when = _now(at)
+    when = utc_at(at)
     row.revoked_at = when
     session.flush()
     append(
@@ -449,7 +451,7 @@ def list_consents(
     at most `limit`, those after the position (granted_at, id) `after` when given, of one
     cooperative, and of one status at `at` (default now): revoked (at or before `at`),
     expired (not revoked, ended at or before `at`) or active (neither)."""
-    when = _now(at)
+    when = utc_at(at)
     query = select(Consent).where(Consent.partner_id == _partner_id(partner))
     if cooperative_id is not None:
         query = query.where(Consent.cooperative_id == cooperative_id.strip())
