@@ -274,6 +274,11 @@ def _open_demo_api(features_out: Path, base_url: str) -> None:
         profiles = ProfileStore(features_out)
     except ProfileStoreError as exc:
         raise _fail(str(exc)) from exc
+    from serving.store import database_url, upgrade
+
+    # the demo's own store: one left by an earlier demo run is brought to the newest revision
+    # (any other store is refused until `amanah db upgrade`, which its owner runs)
+    upgrade(database_url())
     with (
         _step("Opening the demo partner's access to the API"),
         _store_session(None, create=True) as session,
