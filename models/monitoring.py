@@ -1,0 +1,183 @@
+"""What happens to a model once it serves: drift of its inputs and scores, and its outcomes.
+
+Pure functions of frames; reading the store, the features folder and MLflow is the
+caller's job (the `amanah monitor` command).
+
+Population stability index (PSI) of a recent sample against the training reference:
+PSI = sum over bins of (r - e) * ln(r / e), with e the reference share and r the recent
+share of a bin. Numeric features use up to ten bins at the reference's deciles (ties
+merged) plus one bin for missing values; categorical features one bin per category seen
+in either sample; a share of zero is floored so a bin that empties counts heavily but
+finitely (`models.report.feature_psi`, the validation report's train-against-test PSI).
+The usual reading: below 0.10 stable, 0.10 to 0.25 a shift worth
+watching, 0.25 or more a shift to act on. PSI on a few dozen rows is noise: every figure
+carries its counts, and one measured on fewer than `MIN_ROWS` recent rows is marked as a
+small sample and never raises an alert on its own.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from models.metrics import auc
+from models.report import PSI_SHIFTED, PSI_WATCH, feature_psi
+
+__all__ = [
+    "ALERT_PSI",
+    "MIN_ROWS",
+    "WATCH_PSI",
+    "Drift",
+    "GradeOutcome",
+    "Vintage",
+    "drift",
+    "outcomes_by_grade",
+    "psi",
+    "psi_status",
+    "reason_frequencies",
+    "vintages",
+]
+
+WATCH_PSI = PSI_WATCH
+ALERT_PSI = PSI_SHIFTED
+MIN_ROWS = 200  # recent rows below which a PSI is reported as a small sample
+MIN_VINTAGE_EVENTS = 5  # defaults and repaid loans a month needs before its AUC means much
+
+
+@dataclass(frozen=True)
+class Drift:
+    name: str
+    psi: float
+    reference_rows: int
+    recent_rows: int
+
+    @property
+    def small_sample(self) -> bool:
+        return self.recent_rows < MIN_ROWS
+
+    @property
+    def status(self) -> str:
+        return psi_status(self.psi, self.small_sample)
+
+
+def psi_status(value: float, small_sample: bool = False) -> str:
+    """stable / watch / shift by the 0.10 and 0.25 thresholds; a shift measured on a small
+    sample reads `watch`, since it is as likely noise as news."""
+    if value >= ALERT_PSI and not small_sample:
+        return "shift"
+    if value >= WATCH_PSI:
+        return "watch"
+    return "stable"
+
+
+def psi(reference: pd.Series, recent: pd.Series) -> float:
+    """PSI of `recent` against `reference` (module docstring; the validation report's own
+    `feature_psi`); 0.0 when either is empty."""
+    if len(reference) == 0 or len(recent) == 0:
+        return 0.0
+    numeric = pd.api.types.is_numeric_dtype(reference) and not pd.api.types.is_bool_dtype(reference)
+    return feature_psi(reference, recent, categorical=not numeric)
+
+
+def drift(reference: pd.DataFrame, recent: pd.DataFrame, columns: Iterable[str]) -> list[Drift]:
+    """PSI of every column both frames hold, largest first."""
+    found = [
+        Drift(c, psi(reference[c], recent[c]), len(reference), len(recent))
+        for c in columns
+        if c in reference.columns and c in recent.columns
+    ]
+    return sorted(found, key=lambda d: -d.psi)
+
+
+@dataclass(frozen=True)
+class GradeOutcome:
+    grade: str
+    loans: int
+    predicted_pd: float  # mean PD the model gave these loans at application
+    dpd30: float | None  # observed shares reaching 30+, 60+ and 90+ days past due
+    dpd60: float | None
+    dpd90: float | None  # the model's default
+
+    @property
+    def defaults(self) -> int:
+        return round((self.dpd90 or 0.0) * self.loans)
+
+
+OUTCOME_COLUMNS = {"dpd30": "dpd30_12m", "dpd60": "dpd60_12m", "dpd90": "default_12m"}
+
+
+def _rate(frame: pd.DataFrame, column: str) -> float | None:
+    if column not in frame.columns or frame[column].notna().sum() == 0:
+        return None
+    return float(pd.to_numeric(frame[column], errors="coerce").mean())
+
+
+def outcomes_by_grade(matured: pd.DataFrame, grades: Sequence[str]) -> list[GradeOutcome]:
+    """Observed 30+/60+/90+ DPD shares per grade against the mean predicted PD, for loans
+    whose 12-month window has closed (`matured` has `grade`, `pd` and the label columns)."""
+    out = []
+    for grade in grades:
+        part = matured[matured["grade"] == grade]
+        if part.empty:
+            continue
+        rates = {k: _rate(part, c) for k, c in OUTCOME_COLUMNS.items()}
+        out.append(GradeOutcome(grade, len(part), float(part["pd"].mean()), **rates))
+    return out
+
+
+@dataclass(frozen=True)
+class Vintage:
+    month: str
+    loans: int
+    defaults: int
+    predicted_pd: float
+    auc: float | None  # None where the month holds too few defaults or repaid loans
+    ks: float | None
+
+
+def _ks(y: npt.NDArray[np.int64], p: npt.NDArray[np.float64]) -> float:
+    order = np.argsort(p, kind="stable")
+    y_sorted = y[order]
+    bad = np.cumsum(y_sorted) / max(int(y.sum()), 1)
+    good = np.cumsum(1 - y_sorted) / max(int(len(y) - y.sum()), 1)
+    return float(np.max(np.abs(bad - good)))
+
+
+def vintages(matured: pd.DataFrame, date_column: str = "application_date") -> list[Vintage]:
+    """AUC and KS of the PD against default by month of application."""
+    months = pd.to_datetime(matured[date_column]).dt.strftime("%Y-%m")
+    out = []
+    for month in sorted(months.unique()):
+        part = matured[(months == month).to_numpy()]
+        y = pd.to_numeric(part["default_12m"]).to_numpy().astype("int64")
+        p = part["pd"].to_numpy(dtype="float64")
+        enough = min(int(y.sum()), int(len(y) - y.sum())) >= MIN_VINTAGE_EVENTS
+        out.append(
+            Vintage(
+                month=str(month),
+                loans=len(part),
+                defaults=int(y.sum()),
+                predicted_pd=float(p.mean()),
+                auc=float(auc(y, p)) if enough else None,
+                ks=_ks(y, p) if enough else None,
+            )
+        )
+    return out
+
+
+def reason_frequencies(
+    answers: Iterable[Mapping[str, object]], top: int = 10
+) -> list[tuple[str, int]]:
+    """How often each adverse reason code was given, most frequent first."""
+    counts: Counter[str] = Counter()
+    for answer in answers:
+        reasons = answer.get("reasons") or []
+        for reason in reasons if isinstance(reasons, list) else []:
+            if isinstance(reason, Mapping) and reason.get("direction") == "adverse":
+                counts[str(reason.get("code"))] += 1
+    return counts.most_common(top)
