@@ -508,14 +508,27 @@ def source_ledger(out: Path) -> Path | None:
     return Path(recorded) if recorded else None
 
 
+def training_partitions(out: Path) -> list[Path]:
+    """The training table's files, one per built cooperative partition."""
+    return sorted((out / TRAINING).glob("*.parquet"))
+
+
+def _categorical(frame: pd.DataFrame) -> pd.DataFrame:
+    for c in categorical_names():
+        frame[c] = frame[c].astype("category")
+    return frame
+
+
+def read_training_partition(path: Path) -> pd.DataFrame:
+    """One cooperative's part of the training table, categorical features as categories."""
+    return _categorical(pd.read_parquet(path))
+
+
 def read_training(out: Path) -> pd.DataFrame:
     """The whole training table (all built partitions).
 
     Categories differ between partitions, so concatenation falls back to text; the catalog's
     categorical features are made categorical again here (LightGBM rejects text).
     """
-    files = sorted((out / TRAINING).glob("*.parquet"))
-    frame = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-    for c in categorical_names():
-        frame[c] = frame[c].astype("category")
-    return frame
+    frame = pd.concat([pd.read_parquet(f) for f in training_partitions(out)], ignore_index=True)
+    return _categorical(frame)

@@ -13,6 +13,18 @@ The usual reading: below 0.10 stable, 0.10 to 0.25 a shift worth
 watching, 0.25 or more a shift to act on. PSI on a few dozen rows is noise: every figure
 carries its counts, and one measured on fewer than `MIN_ROWS` recent rows is marked as a
 small sample and never raises an alert on its own.
+
+When the monitor alerts (`alerts`, the non-zero exit of `amanah monitor`):
+- the score shifts (PSI of the score 0.25 or more): the population the model decides on
+  has moved;
+- a feature shifts (0.25 or more) while the score is at least worth watching (0.10): the
+  feature is the likely cause. A feature that shifts while the score holds still is
+  reported but does not alert on its own: a growing cooperative's tenure, savings and loan
+  history drift every month by design, and the monotone model absorbs it (measured on a
+  generated city: tenure PSI above 1.5 with a score PSI of 0.05);
+- the book's calibration fails: on matured loans the observed defaults differ from the sum
+  of their PDs by more than `CALIBRATION_Z` standard deviations (the binomial variance
+  sum of p(1-p)), with at least `MIN_CALIBRATION_LOANS` loans.
 """
 
 from __future__ import annotations
@@ -30,11 +42,18 @@ from models.report import PSI_SHIFTED, PSI_WATCH, feature_psi
 
 __all__ = [
     "ALERT_PSI",
+    "CALIBRATION_Z",
     "MIN_ROWS",
     "WATCH_PSI",
+    "Alert",
+    "Calibration",
+    "DecisionRates",
     "Drift",
     "GradeOutcome",
     "Vintage",
+    "alerts",
+    "calibration",
+    "decision_rates",
     "drift",
     "outcomes_by_grade",
     "psi",
@@ -181,3 +200,101 @@ def reason_frequencies(
             if isinstance(reason, Mapping) and reason.get("direction") == "adverse":
                 counts[str(reason.get("code"))] += 1
     return counts.most_common(top)
+
+
+CALIBRATION_Z = 3.0
+MIN_CALIBRATION_LOANS = 100
+
+
+@dataclass(frozen=True)
+class Calibration:
+    loans: int
+    observed: int  # defaults that happened
+    expected: float  # sum of the PDs the model gave those loans
+    variance: float  # sum of p(1-p)
+
+    @property
+    def z(self) -> float | None:
+        if self.variance <= 0:
+            return None
+        return (self.observed - self.expected) / float(np.sqrt(self.variance))
+
+    @property
+    def ratio(self) -> float | None:
+        return self.observed / self.expected if self.expected > 0 else None
+
+    @property
+    def alarm(self) -> bool:
+        z = self.z
+        return self.loans >= MIN_CALIBRATION_LOANS and z is not None and abs(z) > CALIBRATION_Z
+
+
+def calibration(matured: pd.DataFrame) -> Calibration:
+    """Observed defaults of matured loans against the sum of their PDs (the book's
+    calibration, not a single loan's)."""
+    p = matured["pd"].to_numpy(dtype="float64")
+    y = pd.to_numeric(matured["default_12m"]).to_numpy(dtype="float64")
+    return Calibration(len(p), int(y.sum()), float(p.sum()), float((p * (1 - p)).sum()))
+
+
+@dataclass(frozen=True)
+class DecisionRates:
+    scored: int
+    approve: float | None  # shares of the recommended decisions
+    refer: float | None
+    decline: float | None
+    decided: int = 0  # decisions recorded by an officer or a partner
+    overridden: int = 0
+
+    @property
+    def override_rate(self) -> float | None:
+        return self.overridden / self.decided if self.decided else None
+
+
+def decision_rates(
+    recommended: Sequence[str], overridden: Sequence[bool] | None = None
+) -> DecisionRates:
+    """Shares of approve / refer / decline among recommendations, and how often a recorded
+    decision went against the recommendation."""
+    n = len(recommended)
+    counts = Counter(recommended)
+    share = {k: (counts[k] / n if n else None) for k in ("approve", "refer", "decline")}
+    flags = list(overridden or [])
+    return DecisionRates(n, share["approve"], share["refer"], share["decline"],
+                         len(flags), int(sum(bool(f) for f in flags)))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Alert:
+    code: str
+    text_en: str
+    text_id: str
+
+
+def alerts(score: Drift, features: Sequence[Drift], book: Calibration | None) -> list[Alert]:
+    """What crossed a threshold (module docstring), each with an id/en text."""
+    found = []
+    if score.status == "shift":
+        found.append(Alert(
+            "score_shift",
+            f"The score's distribution shifted (PSI {score.psi:.2f} on {score.recent_rows} "
+            "applications).",
+            f"Sebaran skor bergeser (PSI {score.psi:.2f} pada {score.recent_rows} pengajuan).",
+        ))  # fmt: skip
+    shifted = [d for d in features if d.status == "shift"]
+    if shifted and score.psi >= WATCH_PSI and not score.small_sample:
+        names = ", ".join(f"{d.name} ({d.psi:.2f})" for d in shifted[:5])
+        found.append(Alert(
+            "feature_shift",
+            f"Features shifted while the score moved: {names}.",
+            f"Fitur bergeser sementara skor ikut berubah: {names}.",
+        ))  # fmt: skip
+    if book is not None and book.alarm:
+        found.append(Alert(
+            "calibration",
+            f"Matured loans: {book.observed} defaults against {book.expected:.1f} expected "
+            f"(z = {book.z:.1f}, {book.loans} loans).",
+            f"Pinjaman yang jatuh tempo: {book.observed} gagal bayar, diperkirakan "
+            f"{book.expected:.1f} (z = {book.z:.1f}, {book.loans} pinjaman).",
+        ))  # fmt: skip
+    return found

@@ -598,6 +598,22 @@ def promote(
 
 
 # ---------------------------------------------------------------------- validation report
+def version_run(loaded: AmanahModel, uri: str | None = None) -> str:
+    """The run that logged a model loaded from the registry (its report, test period and
+    training sample live there)."""
+    client = MlflowClient(existing_store(uri))
+    name = str(loaded.metadata["registered_name"])
+    return str(client.get_model_version(name, str(loaded.metadata["registered_version"])).run_id)
+
+
+def run_artifact(run_id: str, path: str, uri: str | None = None) -> Path:
+    """One artifact of a run, downloaded (or found in place on a local store)."""
+    found = existing_store(uri)
+    return Path(
+        mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path, tracking_uri=found)
+    )
+
+
 def write_version_report(model: str, out: Path, uri: str | None = None) -> Path:
     """The validation report of a registered version (models:/...) or of a model folder
     written by `amanah train --table`, from the test period stored with it."""
@@ -617,25 +633,14 @@ def write_version_report(model: str, out: Path, uri: str | None = None) -> Path:
             report = json.loads((folder / "report.json").read_text("utf-8"))
     else:
         found = existing_store(uri)
-        client = MlflowClient(found)
-        name = str(loaded.metadata["registered_name"])
-        version = client.get_model_version(name, str(loaded.metadata["registered_version"]))
-        run_id = str(version.run_id)
-
-        def artifact(name: str) -> str:
-            return str(
-                mlflow.artifacts.download_artifacts(
-                    run_id=run_id, artifact_path=name, tracking_uri=found
-                )
-            )
-
-        test = pd.read_parquet(artifact("report/test_period.parquet"))
+        run_id = version_run(loaded, found)
+        test = pd.read_parquet(run_artifact(run_id, "report/test_period.parquet", found))
         try:
-            train = pd.read_parquet(artifact("report/train_sample.parquet"))
+            train = pd.read_parquet(run_artifact(run_id, "report/train_sample.parquet", found))
         except (OSError, mlflow.exceptions.MlflowException):
             train = None
-        report = json.loads(Path(artifact("report/report.json")).read_text("utf-8"))
-        extra = dict(client.get_run(run_id).data.metrics)
+        report = json.loads(run_artifact(run_id, "report/report.json", found).read_text("utf-8"))
+        extra = dict(MlflowClient(found).get_run(run_id).data.metrics)
     write_report_html(
         ReportInputs(
             model=loaded,

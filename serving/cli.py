@@ -147,9 +147,18 @@ def generate(
     months: Annotated[int, typer.Option(help="Months of history.")] = 36,
     start: Annotated[str, typer.Option(help="First month, YYYY-MM.")] = "2023-06",
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same ledger.")] = 42,
+    downturn_from: Annotated[
+        str | None,
+        typer.Option(help="A lasting city-wide downturn from this month (YYYY-MM) on."),
+    ] = None,
+    downturn_factor: Annotated[
+        float, typer.Option(help="Members' income multiplier during the downturn.")
+    ] = 0.6,
 ) -> None:
     """Generate a synthetic ledger, with its ground truth kept apart for evaluation."""
-    config = GeneratorConfig(cooperatives, members_per_coop, months, start, seed)
+    config = GeneratorConfig(
+        cooperatives, members_per_coop, months, start, seed, downturn_from, downturn_factor
+    )
     began = time.perf_counter()
     try:
         with _step(f"Generating {plural(cooperatives, 'cooperative')}"):
@@ -989,6 +998,96 @@ app.add_typer(officers_app, name="officers")
 DB_URL_OPTION = typer.Option(
     "--url", help="Database URL; default AMANAH_DATABASE_URL, else data/amanah.db."
 )
+
+
+@app.command()
+def monitor(
+    features: Annotated[
+        Path, typer.Option("--features", help="Features folder built from a recent ledger.")
+    ] = Path("data/demo-features"),
+    model: Annotated[str, MODEL_OPTION] = CHAMPION_URI,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="First application day to monitor, YYYY-MM-DD (default: the day after the "
+            "newest application the model was developed on)."
+        ),
+    ] = None,
+    url: Annotated[str | None, DB_URL_OPTION] = None,
+    engine: Annotated[str, typer.Option(help="local or dask.")] = "local",
+    workers: Annotated[int, typer.Option(help="Dask workers (with --engine dask).")] = 2,
+    scheduler: Annotated[
+        str | None, typer.Option(help="Address of a running Dask scheduler.")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", help="HTML report to write.")] = Path(
+        "monitoring.html"
+    ),
+    log: Annotated[
+        bool, typer.Option("--log/--no-log", help="Log the figures on the model's MLflow run.")
+    ] = True,
+) -> None:
+    """Drift of inputs and score, outcomes of matured loans, decisions and reasons; exit 1
+    when a threshold is crossed (for a scheduler to alert on), 2 on bad input."""
+    from serving.monitor import MonitorError
+    from serving.monitor import run as run_monitor
+
+    if engine not in ("local", "dask"):
+        raise _fail(f"--engine must be local or dask; got {engine!r}")
+    if workers < 1:
+        raise _fail(f"--workers must be at least 1; got {workers}")
+    start = None if since is None else _parsed("--since", since, _day)
+    try:
+        with _step("Monitoring the model"):
+            found = run_monitor(
+                features, model, out, since=start, store_url=url,
+                engine="dask" if engine == "dask" else "local", workers=workers,
+                scheduler=scheduler, log=log,
+            )  # fmt: skip
+    except (MonitorError, LookupError) as exc:
+        raise _fail(str(exc)) from exc
+    print_monitoring(found)
+    if found.alerts:
+        raise typer.Exit(1)
+
+
+def _day(value: str) -> pd.Timestamp:
+    from datetime import date
+
+    return pd.Timestamp(date.fromisoformat(value))
+
+
+def print_monitoring(found: Any) -> None:
+    """The monitor's summary: counts, the score and the largest shifts, outcomes, alerts."""
+    m = found.model
+    console.print(
+        f"{m.get('name') or 'model'} v{m.get('version') or '-'}: "
+        f"{plural(found.recent_rows, 'application')} since {found.since.date()} "
+        f"({found.matured_rows} matured) against {found.reference_rows} training rows"
+    )
+    table = Table("", "PSI", "status")
+    table.add_row("score", f"{found.score.psi:.3f}", found.score.status)
+    for d in found.features[:8]:
+        table.add_row(d.name, f"{d.psi:.3f}", d.status)
+    console.print(table)
+    if found.book is not None:
+        z = found.book.z
+        console.print(
+            f"matured loans: {found.book.observed} defaults, {found.book.expected:.1f} expected"
+            + ("" if z is None else f" (z {z:+.2f})")
+        )
+    if found.served is not None:
+        rate = found.served.rates.override_rate
+        console.print(
+            f"served scores: {found.served.scores}, score PSI {found.served.score.psi:.3f}, "
+            f"overridden {'n/a' if rate is None else f'{100 * rate:.1f}%'}"
+        )
+    for note in found.notes:
+        console.print(f"note: {note}")
+    for alert in found.alerts:
+        console.print(f"[red]ALERT[/red] {alert.code}: {alert.text_en}")
+    if not found.alerts:
+        console.print("no threshold crossed")
+    console.print(f"report: {found.report}")
 
 
 @db_app.command("upgrade")

@@ -45,6 +45,11 @@ class GeneratorConfig:
     months: int = 36
     start: str = "2023-06"
     seed: int = 42
+    # a lasting city-wide downturn (a mine closing, a fuel-price rise): from this month
+    # (YYYY-MM) on, every member's income is multiplied by `downturn_factor`. For
+    # monitoring and stress tests; the default city has none.
+    downturn_from: str | None = None
+    downturn_factor: float = 0.6
 
     def validate(self, today: date | None = None) -> Horizon:
         if not 1 <= self.cooperatives <= 100_000:
@@ -68,7 +73,35 @@ class GeneratorConfig:
                 f"--start {self.start} with --months {self.months} ends on {end}, "
                 "not before today: a ledger holds no events dated in the future"
             )
+        if self.downturn_from is not None:
+            self._validate_downturn(horizon)
         return horizon
+
+    def _validate_downturn(self, horizon: Horizon) -> None:
+        name = "--downturn-from"
+        try:
+            month = np.datetime64(self.downturn_from, "M")
+        except ValueError as exc:
+            raise GeneratorConfigError(
+                f"{name} must be YYYY-MM; got {self.downturn_from!r}"
+            ) from exc
+        if (
+            len(str(self.downturn_from)) != 7
+            or not 0 <= downturn_index(self, month) < horizon.months
+        ):
+            raise GeneratorConfigError(
+                f"{name} must be a month inside the ledger ({self.start} and the "
+                f"{self.months - 1} months after it); got {self.downturn_from!r}"
+            )
+        if not 0.05 <= self.downturn_factor <= 1.0:
+            raise GeneratorConfigError(
+                f"--downturn-factor must be 0.05..1.0; got {self.downturn_factor}"
+            )
+
+
+def downturn_index(config: GeneratorConfig, month: np.datetime64) -> int:
+    """Months from the ledger's first month to `month`."""
+    return int((month - np.datetime64(config.start, "M")).astype(int))
 
 
 def city_conditions(seed: int, horizon: Horizon) -> tuple[np.ndarray, list[int]]:
@@ -109,6 +142,10 @@ def generate_ledger(
         shutil.rmtree(out)
     (out / ORACLE_DIR).mkdir(parents=True)
     city, shock_months = city_conditions(config.seed, horizon)
+    if config.downturn_from is not None:
+        city[downturn_index(config, np.datetime64(config.downturn_from, "M")) :] *= (
+            config.downturn_factor
+        )
     counts: dict[str, dict[str, int]] = {}
     for i in range(config.cooperatives):
         rng = np.random.default_rng(np.random.SeedSequence([config.seed, i]))

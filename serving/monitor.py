@@ -1,0 +1,370 @@
+"""`amanah monitor`: the serving model watched against what it was trained on.
+
+Reads three places and computes nothing itself (`models.monitoring` does):
+- the model and its training reference: the training sample and test period logged with
+  its MLflow run (or stored beside a model folder);
+- recent applications: rows of the features folder's training table dated on or after
+  `since` (by default the day after the newest application the model was developed on),
+  scored by the model, per cooperative partition, in-process or on Dask; rows whose
+  12-month window has closed since (`labelled`) give the outcomes;
+- the scoring store, where one exists: the scores the API and console served since then,
+  their recommended decisions, the decisions people recorded and the reasons given.
+The results go to an HTML report, to MLflow metrics (and the report as an artifact) on the
+model's run, and to alerts that make the command exit 1.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from sqlalchemy import select
+
+from features.catalog import categorical_names
+from features.dask_cluster import dask_client
+from features.pipeline import read_training_partition, training_partitions
+from models.artifact import AmanahModel
+from models.grades import GRADES
+from models.monitoring import (
+    Alert,
+    Calibration,
+    DecisionRates,
+    Drift,
+    GradeOutcome,
+    Vintage,
+    alerts,
+    calibration,
+    decision_rates,
+    drift,
+    outcomes_by_grade,
+    reason_frequencies,
+    vintages,
+)
+from models.registry import existing_store, run_artifact, version_run
+from models.training import AMANAH_TIME
+
+Engine = Literal["local", "dask"]
+SCORED = ("pd", "score", "grade", "decision")
+
+
+class MonitorError(ValueError):
+    """The monitor cannot run on what it was given; the message names what is missing."""
+
+
+@dataclass(frozen=True)
+class Served:
+    """What the scoring store holds for this model version since `since`."""
+
+    scores: int
+    other_versions: int  # scores by other versions, left out of the figures
+    score: Drift
+    rates: DecisionRates
+    reasons: list[tuple[str, int]]
+
+
+@dataclass
+class MonitorRun:
+    model: dict[str, Any]
+    since: pd.Timestamp
+    reference_rows: int
+    recent_rows: int
+    matured_rows: int
+    features: list[Drift]
+    score: Drift
+    grades: list[GradeOutcome]
+    vintages: list[Vintage]
+    book: Calibration | None
+    recommended: DecisionRates
+    reference_recommended: DecisionRates
+    served: Served | None
+    alerts: list[Alert]
+    reference_scores: npt.NDArray[np.float64] = field(repr=False)
+    recent_scores: npt.NDArray[np.float64] = field(repr=False)
+    notes: list[str] = field(default_factory=list)
+    report: Path | None = None
+    run_id: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Reference:
+    train: pd.DataFrame
+    newest: pd.Timestamp
+    run_id: str | None
+
+
+def _reference(model: AmanahModel, model_uri: str, uri: str | None) -> _Reference:
+    """The training sample and the newest application date the model was developed on."""
+    folder = Path(model_uri)
+    if folder.exists():
+        base = folder if (folder / "test_period.parquet").is_file() else folder.parent
+        train_path, test_path, run_id = (
+            base / "train_sample.parquet", base / "test_period.parquet", None,
+        )  # fmt: skip
+        if not train_path.is_file():
+            raise MonitorError(f"{model_uri} has no stored training sample (train_sample.parquet)")
+    else:
+        run_id = version_run(model, uri)
+        train_path = run_artifact(run_id, "report/train_sample.parquet", uri)
+        test_path = run_artifact(run_id, "report/test_period.parquet", uri)
+    train = pd.read_parquet(train_path)
+    if AMANAH_TIME not in train.columns:
+        raise MonitorError(
+            f"the model's training sample has no {AMANAH_TIME} column: monitoring needs "
+            "dated applications"
+        )
+    dates = [train[AMANAH_TIME]]
+    if test_path.is_file():
+        dates.append(pd.read_parquet(test_path, columns=[AMANAH_TIME])[AMANAH_TIME])
+    return _Reference(_categories(train), pd.Timestamp(pd.concat(dates).max()), run_id)
+
+
+def _categories(frame: pd.DataFrame) -> pd.DataFrame:
+    for c in categorical_names():
+        if c in frame.columns:
+            frame[c] = frame[c].astype("category")
+    return frame
+
+
+def _scored(frame: pd.DataFrame, model: AmanahModel) -> pd.DataFrame:
+    out = model.predict(frame, reasons=False)
+    return frame.assign(**{c: out[c].to_numpy() for c in SCORED})
+
+
+def score_partition(path: str, since: str, model: AmanahModel) -> pd.DataFrame:
+    """One cooperative's applications dated on or after `since`, scored (a Dask task)."""
+    frame = read_training_partition(Path(path))
+    frame = frame[frame[AMANAH_TIME] >= pd.Timestamp(since)].reset_index(drop=True)
+    return _scored(frame, model) if len(frame) else frame
+
+
+def _recent(
+    features_dir: Path, since: pd.Timestamp, model: AmanahModel, engine: Engine,
+    workers: int, scheduler: str | None,
+) -> pd.DataFrame:  # fmt: skip
+    paths = [str(p) for p in training_partitions(features_dir)]
+    if not paths:
+        raise MonitorError(
+            f"{features_dir} holds no training table; run `amanah features build` first"
+        )
+    day = since.date().isoformat()
+    if engine == "dask":
+        with dask_client(scheduler, workers) as client:
+            shared = client.scatter(model, broadcast=True)
+            parts = client.gather([client.submit(score_partition, p, day, shared) for p in paths])
+    else:
+        parts = [score_partition(p, day, model) for p in paths]
+    kept = [p for p in parts if len(p)]
+    return _categories(pd.concat(kept, ignore_index=True)) if kept else pd.DataFrame()
+
+
+def _served(
+    store_url: str, since: pd.Timestamp, identity: dict[str, Any], reference_scores: pd.Series
+) -> Served:
+    from serving.store import make_engine, sessions
+    from serving.store.tables import Decision, Score
+
+    since_utc = since.tz_localize(UTC) if since.tzinfo is None else since
+    engine = make_engine(store_url)
+    try:
+        with sessions(engine)() as session:
+            rows = session.execute(
+                select(Score.id, Score.score, Score.decision, Score.answer, Score.model_version)
+                .where(Score.scored_at >= since_utc.to_pydatetime())
+                .where(Score.model_name == str(identity.get("name")))
+            ).all()
+            mine = [r for r in rows if r.model_version == str(identity.get("version"))]
+            ids = [r.id for r in mine]
+            overridden: dict[str, bool] = {}
+            for chunk in range(0, len(ids), 500):
+                for d in session.execute(
+                    select(Decision.score_id, Decision.overridden).where(
+                        Decision.score_id.in_(ids[chunk : chunk + 500])
+                    )
+                ):
+                    overridden[d.score_id] = overridden.get(d.score_id, False) or d.overridden
+    finally:
+        engine.dispose()
+    scores = pd.Series([r.score for r in mine], dtype="float64")
+    score = drift(pd.DataFrame({"score": reference_scores}), pd.DataFrame({"score": scores}),
+                  ["score"])[0]  # fmt: skip
+    return Served(
+        scores=len(mine),
+        other_versions=len(rows) - len(mine),
+        score=score,
+        rates=decision_rates([r.decision for r in mine], list(overridden.values())),
+        reasons=reason_frequencies(r.answer for r in mine),
+    )
+
+
+def _store_url(store_url: str | None, notes: list[str]) -> str | None:
+    """The store to read: the one named, or the default one when it exists."""
+    from sqlalchemy.engine import make_url
+
+    from serving.store import current_revision, database_url
+
+    chosen = store_url or database_url()
+    shown = make_url(chosen).render_as_string(hide_password=True)
+    try:
+        exists = current_revision(chosen) is not None
+    except Exception as exc:  # unreachable server, unreadable file
+        if store_url:
+            raise MonitorError(f"the scoring store {shown} cannot be read: {exc}") from exc
+        exists = False
+    if not exists:
+        if store_url:
+            raise MonitorError(f"the scoring store {shown} holds no Amanah tables")
+        notes.append(
+            f"No scoring store at {shown}: figures of served scores, recorded decisions "
+            "and reasons are left out."
+        )
+        return None
+    return chosen
+
+
+def monitor(
+    features_dir: Path,
+    model: AmanahModel,
+    model_uri: str,
+    *,
+    since: pd.Timestamp | None = None,
+    store_url: str | None = None,
+    engine: Engine = "local",
+    workers: int = 2,
+    scheduler: str | None = None,
+    uri: str | None = None,
+) -> MonitorRun:
+    """Every monitoring figure of `model` on the applications of `features_dir` since
+    `since` (module docstring)."""
+    began = time.perf_counter()
+    notes: list[str] = []
+    reference = _reference(model, model_uri, uri)
+    start = since if since is not None else reference.newest.normalize() + pd.Timedelta(days=1)
+    recent = _recent(features_dir, start, model, engine, workers, scheduler)
+    if recent.empty:
+        raise MonitorError(
+            f"{features_dir} holds no applications dated on or after {start.date()}; "
+            "rebuild the features from a newer ledger, or give an earlier --since"
+        )
+    if start <= reference.newest:
+        notes.append(
+            f"--since {start.date()} reaches into the period the model was developed on "
+            f"(up to {reference.newest.date()}): those applications are not new to it."
+        )
+    ref = _scored(reference.train, model)
+    columns = list(model.inputs.features)
+    features = drift(ref, recent, columns)
+    score = drift(ref, recent, ["score"])[0]
+    matured = recent[recent["labelled"].astype(bool)] if "labelled" in recent else recent[:0]
+    book = calibration(matured) if len(matured) else None
+    chosen_store = _store_url(store_url, notes)
+    identity = model.identity()
+    served = (
+        _served(chosen_store, start, identity, ref["score"]) if chosen_store is not None else None
+    )
+    found = alerts(score, features, book)
+    if served is not None and served.score.status == "shift":
+        found.append(Alert(
+            "served_score_shift",
+            f"Scores served since {start.date()} shifted (PSI {served.score.psi:.2f} on "
+            f"{served.scores} scores).",
+            f"Skor yang dilayani sejak {start.date()} bergeser (PSI {served.score.psi:.2f} "
+            f"pada {served.scores} skor).",
+        ))  # fmt: skip
+    return MonitorRun(
+        model=identity,
+        since=start,
+        reference_rows=len(ref),
+        recent_rows=len(recent),
+        matured_rows=len(matured),
+        features=features,
+        score=score,
+        grades=outcomes_by_grade(matured, GRADES) if len(matured) else [],
+        vintages=vintages(matured, AMANAH_TIME) if len(matured) else [],
+        book=book,
+        recommended=decision_rates(recent["decision"].astype(str).tolist()),
+        reference_recommended=decision_rates(ref["decision"].astype(str).tolist()),
+        served=served,
+        alerts=found,
+        reference_scores=ref["score"].to_numpy(dtype="float64"),
+        recent_scores=recent["score"].to_numpy(dtype="float64"),
+        notes=notes,
+        run_id=reference.run_id,
+        seconds=time.perf_counter() - began,
+    )
+
+
+def metrics(run: MonitorRun) -> dict[str, float]:
+    """The figures logged on the model's MLflow run (prefix `monitor_`)."""
+    out: dict[str, float] = {
+        "monitor_recent_rows": run.recent_rows,
+        "monitor_matured_rows": run.matured_rows,
+        "monitor_score_psi": run.score.psi,
+        "monitor_features_shifted": sum(d.status == "shift" for d in run.features),
+        "monitor_alerts": len(run.alerts),
+    }
+    out |= {f"monitor_psi_{d.name}": d.psi for d in run.features}
+    if run.recommended.approve is not None:
+        out["monitor_approve_share"] = run.recommended.approve
+    if run.book is not None:
+        out["monitor_observed_defaults"] = run.book.observed
+        out["monitor_expected_defaults"] = run.book.expected
+        if run.book.z is not None:
+            out["monitor_calibration_z"] = run.book.z
+    if run.served is not None:
+        out["monitor_served_scores"] = run.served.scores
+        out["monitor_served_score_psi"] = run.served.score.psi
+        if run.served.rates.override_rate is not None:
+            out["monitor_override_rate"] = run.served.rates.override_rate
+    return {k: float(v) for k, v in out.items()}
+
+
+def log_to_mlflow(run: MonitorRun, report: Path | None, uri: str | None = None) -> None:
+    """Metrics (and the HTML report as an artifact under `monitoring/`) on the model's run."""
+    if run.run_id is None:
+        return
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+
+    client = MlflowClient(existing_store(uri))
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    step = int(run.since.strftime("%Y%m%d"))
+    batch = [Metric(k, v, now, step) for k, v in metrics(run).items()]
+    for chunk in range(0, len(batch), 200):
+        client.log_batch(run.run_id, metrics=batch[chunk : chunk + 200])
+    if report is not None:
+        client.log_artifact(run.run_id, str(report), artifact_path="monitoring")
+
+
+def run(
+    features_dir: Path,
+    model_uri: str,
+    out: Path,
+    *,
+    since: pd.Timestamp | None = None,
+    store_url: str | None = None,
+    engine: Engine = "local",
+    workers: int = 2,
+    scheduler: str | None = None,
+    log: bool = True,
+    uri: str | None = None,
+) -> MonitorRun:
+    """`amanah monitor`: load the model, monitor it, write the report, log to its run."""
+    from models.registry import load
+    from serving.monitor_report import write
+
+    model = load(model_uri, uri)
+    found = monitor(
+        features_dir, model, model_uri, since=since, store_url=store_url, engine=engine,
+        workers=workers, scheduler=scheduler, uri=uri,
+    )  # fmt: skip
+    found.report = write(found, out)
+    if log:
+        log_to_mlflow(found, found.report, uri)
+    return found
