@@ -1090,6 +1090,91 @@ def print_monitoring(found: Any) -> None:
     console.print(f"report: {found.report}")
 
 
+@app.command()
+def portfolio(
+    cooperative: Annotated[str, typer.Option("--cooperative", help="Cooperative id.")],
+    features: Annotated[
+        Path, typer.Option("--features", help="Features folder with the current profiles.")
+    ] = Path("data/demo-features"),
+    ledger: Annotated[
+        Path | None,
+        typer.Option("--ledger", help="Ledger folder (default: the one the features came from)."),
+    ] = None,
+    model: Annotated[str, MODEL_OPTION] = CHAMPION_URI,
+    bank_instalment: Annotated[
+        str | None,
+        typer.Option(
+            "--bank-instalment",
+            help="The cooperative's monthly instalment to its bank, Rupiah (default: assumed "
+            "from a Himbara loan the size of the book, 6% a year, 36 months).",
+        ),
+    ] = None,
+    shock_rate: Annotated[
+        str, typer.Option("--shock-rate", help="Share of members hit by a personal shock.")
+    ] = "0.10",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """The cooperative's book: outstanding and arrears by kolektibilitas, expected loss, and
+    the same under stress against its own bank instalment."""
+    from dataclasses import asdict
+
+    from features.ledger.parsing import parse_rupiah
+    from features.pipeline import source_ledger
+    from features.profile_store import ProfileStoreError
+    from models.portfolio import read_portfolio
+
+    rate = _parsed("--shock-rate", shock_rate, _share)
+    instalment = None if bank_instalment is None else _parsed(
+        "--bank-instalment", bank_instalment, parse_rupiah
+    )  # fmt: skip
+    if instalment is not None and instalment < 0:
+        raise _fail(f"--bank-instalment cannot be negative; got {bank_instalment}")
+    root = ledger or source_ledger(features)
+    if root is None:
+        raise _fail(f"--features {features} does not say which ledger it came from; give --ledger")
+    loaded = _load_model(model)
+    try:
+        with _step(f"Reading the book of {cooperative}"):
+            found = read_portfolio(loaded, root, features, cooperative, instalment, rate)
+    except KeyError:
+        raise _fail(
+            f"--cooperative {cooperative}: the ledger {root} holds no such cooperative"
+        ) from None
+    except (LedgerNotFoundError, ProfileStoreError) as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        console.print_json(data=asdict(found))
+        return
+    print_portfolio(found)
+
+
+def _share(value: str) -> float:
+    share = float(value.replace(",", "."))
+    if not 0.0 <= share <= 1.0:
+        raise ValueError("a share between 0 and 1, such as 0.10")
+    return share
+
+
+def print_portfolio(found: Any) -> None:
+    """The book as it stands and under stress, in Rupiah."""
+    console.print(
+        f"{found.cooperative_id} as of {found.as_of}: {found.open_loans} open loans "
+        f"({found.performing_loans} performing), outstanding principal "
+        f"{_money(found.outstanding_principal)}; loss given default "
+        f"{100 * found.loss_given_default:.0f}%"
+    )
+    assumed = " (assumed: 6% a year, 36 months)" if found.bank_instalment_assumed else ""
+    console.print(f"bank instalment {_money(found.bank_instalment)} a month{assumed}")
+    table = Table("scenario", "expected defaults", "expected loss", "instalments in (12 m)",
+                  "due to the bank", "coverage")  # fmt: skip
+    names = {s.code: s.text_en for s in found.scenarios} | {"base": "as it stands"}
+    for r in [found.base, *found.stressed]:
+        cover = "n/a" if r.coverage is None else f"{100 * r.coverage:.0f}%"
+        table.add_row(names[r.scenario], f"{r.expected_defaults:.1f}", _money(r.expected_loss),
+                      _money(r.collections), _money(r.bank_due), cover)  # fmt: skip
+    console.print(table)
+
+
 @db_app.command("upgrade")
 def db_upgrade(url: Annotated[str | None, DB_URL_OPTION] = None) -> None:
     """Create or migrate the store's tables to the newest revision."""

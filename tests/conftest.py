@@ -77,6 +77,46 @@ def trained(training_table: pd.DataFrame) -> TrainingResult:
     )  # fmt: skip
 
 
+# A city watched over time (monitoring, the book under stress): five years, a model
+# trained on what was known at T0 (loans whose 12-month window had closed), then judged on
+# what came after. Seed 13 puts the generator's one-month city shock before the training
+# window closes, so the months after T0 are free of shocks.
+LONG_CITY = {"cooperatives": 16, "members_per_coop": 300, "months": 60, "start": "2020-06",
+             "seed": 13}  # fmt: skip
+T0 = pd.Timestamp("2023-12-01")
+
+
+@pytest.fixture(scope="session")
+def long_ledger(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("long") / "ledger"
+    generate_ledger(out, GeneratorConfig(**LONG_CITY), pii_key=PII_KEY, today=TODAY)  # type: ignore[arg-type]
+    return out
+
+
+@pytest.fixture(scope="session")
+def long_features(long_ledger: Path) -> Path:
+    """Profiles (as of the ledger's end) and training table of the long city."""
+    from features.pipeline import build_features
+
+    out = long_ledger.parent / "features"
+    build_features(long_ledger, out, workers=1)
+    return out
+
+
+@pytest.fixture(scope="session")
+def model_at_t0(long_features: Path) -> TrainingResult:
+    """The PD model as it could have been trained at T0 on the long city."""
+    from features.pipeline import read_training
+    from models.training import AMANAH_TARGET, AMANAH_TIME, catalog_spec, train_model
+
+    table = read_training(long_features)
+    known = table[table[AMANAH_TIME] < T0 - pd.DateOffset(months=12)]
+    return train_model(
+        known, catalog_spec(), AMANAH_TARGET, AMANAH_TIME, seed=42, max_rounds=ROUNDS,
+        family="lightgbm",
+    )  # fmt: skip
+
+
 # The store's tests run on both databases: SQLite (a temporary file) and a real PostgreSQL,
 # a database of its own per test module and a fresh schema per test. scripts/test.sh starts
 # the server and sets AMANAH_REQUIRE_POSTGRES=1, so CI fails rather than skips without it.

@@ -265,6 +265,13 @@ def test_collections_and_portfolio_pages(console: Console) -> None:
     for band in range(1, 6):
         assert f'data-kol-band="{band}"' in portfolio.text
     assert "data-expected-loss=" in portfolio.text
+    # the book under stress: every scenario, none covering more than the book as it stands
+    coverage = dict(re.findall(r'data-scenario="(\w+)".*?data-coverage="([\d.]+)"',
+                               portfolio.text))  # fmt: skip
+    assert set(coverage) == {"base", "west_monsoon", "bad_month", "shocks"}
+    assert float(coverage["base"]) > 0
+    assert all(float(v) <= float(coverage["base"]) for v in coverage.values())
+    assert "Musim angin barat" in portfolio.text
 
 
 def test_language_switch_is_remembered(console: Console) -> None:

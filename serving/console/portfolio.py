@@ -4,7 +4,9 @@ observed defaults by grade and decisions over time, for one cooperative.
 Expected loss = sum over active loans of PD x outstanding principal x the policy's loss
 given default. A loan already non-performing (kolektibilitas 3-5: more than 90 days past
 due, the model's definition of default) counts with PD 1; every other loan with the
-current model's PD for its borrower's current profile and the loan's own terms. Observed
+current model's PD for its borrower's current profile and the loan's own terms. The same
+book under the stress scenarios, against the cooperative's bank instalment, comes from
+`models.portfolio` (as `amanah portfolio` prints it). Observed
 default rates by grade use the cooperative's loans whose 12-month outcome window has
 closed (the features folder's training table), graded by the current model on the
 profile as of each application; the analyst's out-of-time figures are in the validation
@@ -20,17 +22,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from features.application import application_frame
 from features.book import PortfolioBook, portfolio_book
-from features.kolektibilitas import NPL_FROM
 from features.profile_store import ProfileStore
 from models.artifact import AmanahModel
 from models.grades import GRADES
+from models.portfolio import Portfolio, stressed_book
 from serving.console.books import LoadedBook
 from serving.store.tables import Application, Decision, Score
 
@@ -55,6 +55,7 @@ class ModelFigures:
     expected_loss: int
     loss_given_default: float
     by_grade: list[GradeOutcome]
+    book: Portfolio  # the book as it stands and under stress (models.portfolio)
 
 
 @dataclass(frozen=True)
@@ -72,41 +73,6 @@ class PortfolioFigures:
     score_buckets: list[tuple[int, int]]  # (lowest score of the bucket, applications)
     grades: list[tuple[str, int]]
     months: list[DecisionMonth]
-
-
-def _expected_loss(
-    model: AmanahModel, profiles: ProfileStore, loaded: LoadedBook
-) -> tuple[int, float]:
-    terms = ["purpose", "flat_monthly_rate"]
-    positions = loaded.positions.drop(columns=[c for c in terms if c in loaded.positions])
-    active = positions[~positions["closed"].astype(bool)].merge(
-        loaded.book.loans[["loan_id", *terms]], on="loan_id", how="left"
-    )
-    lgd = float(model.policy.economics.loss_given_default)
-    if active.empty:
-        return 0, lgd
-    exposure = active["outstanding_principal"].to_numpy(dtype=float)
-    npl = active["kolektibilitas"].to_numpy() >= NPL_FROM
-    pd_ = np.ones(len(active))
-    members = active["member_id"].astype("str")
-    rows = profiles.profiles(sorted(set(members[~npl])))
-    known = members.isin(set(rows["member_id"].astype("str"))).to_numpy() & ~npl
-    if known.any():
-        on = max(pd.Timestamp(profiles.as_of), pd.Timestamp(loaded.book.as_of))
-        requests = pd.DataFrame(
-            {
-                "member_id": members[known].to_numpy(),
-                "amount": active["principal"].to_numpy()[known],
-                "tenor_months": active["tenor_months"].to_numpy()[known],
-                "purpose": active["purpose"].astype("str").to_numpy()[known],
-                "flat_monthly_rate": active["flat_monthly_rate"].to_numpy()[known],
-                "application_date": on.date(),
-            }
-        )
-        scored = model.predict(application_frame(rows, requests), reasons=False)
-        pd_[known] = scored["pd"].to_numpy(dtype=float)
-    # loans of members without a current profile are left at PD 1: unknown is not safe
-    return round(float((pd_ * exposure).sum()) * lgd), lgd
 
 
 def _by_grade(model: AmanahModel, training: Path) -> list[GradeOutcome]:
@@ -136,9 +102,13 @@ class ModelFiguresCache:
         key = (loaded.book.cooperative_id, id(model), id(loaded))
         with self._lock:
             if key not in self._held:
-                loss, lgd = _expected_loss(model, profiles, loaded)
+                book = stressed_book(model, profiles, loaded.book, loaded.positions)
                 training = features / "training" / f"{loaded.book.cooperative_id}.parquet"
-                self._held = {key: ModelFigures(loss, lgd, _by_grade(model, training))} | {
+                figures = ModelFigures(
+                    round(book.base.expected_loss), book.loss_given_default,
+                    _by_grade(model, training), book,
+                )  # fmt: skip
+                self._held = {key: figures} | {
                     k: v for k, v in self._held.items() if k[0] != key[0]
                 }
             return self._held[key]

@@ -276,6 +276,28 @@ TEXT: dict[str, tuple[str, str]] = {
         "Each borrower's probability of default from the current model \u00d7 outstanding "
         "principal \u00d7 loss given default {lgd}.",
     ),
+    "stress_title": (
+        "Buku dalam tekanan, 12 bulan ke depan",
+        "The book under stress, next 12 months",
+    ),
+    "stress_note": (
+        "Angsuran yang diharapkan masuk dari pinjaman berjalan dibandingkan angsuran koperasi "
+        "ke bank Himbara ({instalment}/bulan{assumed}). Skenario mengalikan peluang gagal bayar "
+        "anggota yang terkena.",
+        "Instalments expected in from open loans against the cooperative's own instalment to "
+        "its Himbara bank ({instalment}/month{assumed}). Scenarios multiply the odds of "
+        "default of the members they hit.",
+    ),
+    "stress_assumed": (
+        ", diasumsikan: pinjaman sebesar sisa pokok, 6% setahun, 36 bulan",
+        ", assumed: a loan the size of the outstanding principal, 6% a year, 36 months",
+    ),
+    "scenario": ("Skenario", "Scenario"),
+    "scenario_base": ("Kondisi saat ini", "As it stands"),
+    "expected_defaults": ("Perkiraan gagal bayar", "Expected defaults"),
+    "collections_12m": ("Angsuran masuk", "Instalments in"),
+    "bank_due_12m": ("Angsuran ke bank", "Due to the bank"),
+    "coverage": ("Cakupan", "Coverage"),
     "by_kol": ("Menurut kolektibilitas", "By loan quality class"),
     "loans_count": ("Jumlah pinjaman", "Loans"),
     "score_distribution": ("Sebaran skor pengajuan", "Distribution of application scores"),
