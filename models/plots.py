@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+import sys
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
-matplotlib.use("Agg")  # files only, no screen
+if "ipykernel" not in sys.modules:  # a notebook keeps its inline plots
+    matplotlib.use("Agg")  # files only, no screen
 
 import matplotlib.pyplot as plt
 import numpy as np
