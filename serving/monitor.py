@@ -206,17 +206,22 @@ def _served(
 def _store_url(store_url: str | None, notes: list[str]) -> str | None:
     """The store to read: the one named, or the default one when it exists."""
     from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    from serving.store import current_revision, database_url
+    from serving.store import StoreError, current_revision, database_url
 
     chosen = store_url or database_url()
-    shown = make_url(chosen).render_as_string(hide_password=True)
+    try:
+        shown = make_url(chosen).render_as_string(hide_password=True)
+    except ArgumentError as exc:
+        raise MonitorError(f"--url {chosen!r} is not a database URL") from exc
     try:
         exists = current_revision(chosen) is not None
-    except Exception as exc:  # unreachable server, unreadable file
+    except StoreError as exc:  # an unreachable server, an unreadable file
         if store_url:
-            raise MonitorError(f"the scoring store {shown} cannot be read: {exc}") from exc
-        exists = False
+            raise MonitorError(str(exc)) from exc
+        notes.append(f"The scoring store could not be read ({exc}); its figures are left out.")
+        return None
     if not exists:
         if store_url:
             raise MonitorError(f"the scoring store {shown} holds no Amanah tables")

@@ -183,6 +183,7 @@ def test_bad_input_is_named_and_exits_2(world: World, env: Path) -> None:
         "no training table": [*base, "--features", str(env / "nowhere")],
         "no applications dated": [*base, "--features", str(world.stable), "--since",
                                   "2030-01-01"],
+        "is not a database URL": [*base, "--features", str(world.stable), "--url", "nonsense"],
         "holds no Amanah tables": [*base, "--features", str(world.stable), "--url",
                                    f"sqlite:///{env / 'empty.db'}"],
     }  # fmt: skip
