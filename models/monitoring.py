@@ -22,6 +22,11 @@ When the monitor alerts (`alerts`, the non-zero exit of `amanah monitor`):
   reported but does not alert on its own: a growing cooperative's tenure, savings and loan
   history drift every month by design, and the monotone model absorbs it (measured on a
   generated city: tenure PSI above 1.5 with a score PSI of 0.05);
+- the decisions shift: the share of recent applications the policy would approve, as a
+  ratio of the training sample's share, falls below 0.8 or rises above 1.25 (the
+  four-fifths ratio the fairness screen uses), on at least `MIN_ROWS` applications. A
+  downturn cuts the income the affordability rule reads before it moves the score much or
+  before loans mature (measured: approvals 22% lower with a score PSI of 0.03);
 - the book's calibration fails: on matured loans the observed defaults differ from the sum
   of their PDs by more than `CALIBRATION_Z` standard deviations (the binomial variance
   sum of p(1-p)), with at least `MIN_CALIBRATION_LOANS` loans.
@@ -42,6 +47,7 @@ from models.report import PSI_SHIFTED, PSI_WATCH, feature_psi
 
 __all__ = [
     "ALERT_PSI",
+    "APPROVAL_RATIO",
     "CALIBRATION_Z",
     "MIN_ROWS",
     "WATCH_PSI",
@@ -52,6 +58,7 @@ __all__ = [
     "GradeOutcome",
     "Vintage",
     "alerts",
+    "approval_ratio",
     "calibration",
     "decision_rates",
     "drift",
@@ -204,6 +211,7 @@ def reason_frequencies(
 
 CALIBRATION_Z = 3.0
 MIN_CALIBRATION_LOANS = 100
+APPROVAL_RATIO = (0.8, 1.25)  # recent approve share / the reference's, outside: an alert
 
 
 @dataclass(frozen=True)
@@ -251,6 +259,13 @@ class DecisionRates:
         return self.overridden / self.decided if self.decided else None
 
 
+def approval_ratio(recent: DecisionRates, reference: DecisionRates) -> float | None:
+    """Recent approve share over the reference's (None when either is undefined)."""
+    if recent.approve is None or not reference.approve:
+        return None
+    return recent.approve / reference.approve
+
+
 def decision_rates(
     recommended: Sequence[str], overridden: Sequence[bool] | None = None
 ) -> DecisionRates:
@@ -271,7 +286,12 @@ class Alert:
     text_id: str
 
 
-def alerts(score: Drift, features: Sequence[Drift], book: Calibration | None) -> list[Alert]:
+def alerts(
+    score: Drift,
+    features: Sequence[Drift],
+    book: Calibration | None,
+    decisions: tuple[DecisionRates, DecisionRates] | None = None,
+) -> list[Alert]:
     """What crossed a threshold (module docstring), each with an id/en text."""
     found = []
     if score.status == "shift":
@@ -288,6 +308,21 @@ def alerts(score: Drift, features: Sequence[Drift], book: Calibration | None) ->
             "feature_shift",
             f"Features shifted while the score moved: {names}.",
             f"Fitur bergeser sementara skor ikut berubah: {names}.",
+        ))  # fmt: skip
+    ratio = None if decisions is None else approval_ratio(*decisions)
+    if (
+        decisions is not None and ratio is not None and decisions[0].scored >= MIN_ROWS
+        and not APPROVAL_RATIO[0] <= ratio <= APPROVAL_RATIO[1]
+    ):  # fmt: skip
+        recent, reference = decisions
+        found.append(Alert(
+            "decision_shift",
+            f"The policy would approve {100 * (recent.approve or 0):.1f}% of recent "
+            f"applications against {100 * (reference.approve or 0):.1f}% in training "
+            f"(ratio {ratio:.2f}).",
+            f"Kebijakan akan menyetujui {100 * (recent.approve or 0):.1f}% pengajuan terbaru, "
+            f"dibanding {100 * (reference.approve or 0):.1f}% saat pelatihan "
+            f"(rasio {ratio:.2f}).",
         ))  # fmt: skip
     if book is not None and book.alarm:
         found.append(Alert(

@@ -39,6 +39,7 @@ from models.monitoring import (
     GradeOutcome,
     Vintage,
     alerts,
+    approval_ratio,
     calibration,
     decision_rates,
     drift,
@@ -273,7 +274,9 @@ def monitor(
     served = (
         _served(chosen_store, start, identity, ref["score"]) if chosen_store is not None else None
     )
-    found = alerts(score, features, book)
+    recommended = decision_rates(recent["decision"].astype(str).tolist())
+    reference_recommended = decision_rates(ref["decision"].astype(str).tolist())
+    found = alerts(score, features, book, (recommended, reference_recommended))
     if served is not None and served.score.status == "shift":
         found.append(Alert(
             "served_score_shift",
@@ -293,8 +296,8 @@ def monitor(
         grades=outcomes_by_grade(matured, GRADES) if len(matured) else [],
         vintages=vintages(matured, AMANAH_TIME) if len(matured) else [],
         book=book,
-        recommended=decision_rates(recent["decision"].astype(str).tolist()),
-        reference_recommended=decision_rates(ref["decision"].astype(str).tolist()),
+        recommended=recommended,
+        reference_recommended=reference_recommended,
         served=served,
         alerts=found,
         reference_scores=ref["score"].to_numpy(dtype="float64"),
@@ -317,6 +320,9 @@ def metrics(run: MonitorRun) -> dict[str, float]:
     out |= {f"monitor_psi_{d.name}": d.psi for d in run.features}
     if run.recommended.approve is not None:
         out["monitor_approve_share"] = run.recommended.approve
+    ratio = approval_ratio(run.recommended, run.reference_recommended)
+    if ratio is not None:
+        out["monitor_approval_ratio"] = ratio
     if run.book is not None:
         out["monitor_observed_defaults"] = run.book.observed
         out["monitor_expected_defaults"] = run.book.expected

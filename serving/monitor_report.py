@@ -16,7 +16,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import numpy.typing as npt
 
-from models.monitoring import ALERT_PSI, WATCH_PSI, DecisionRates, Drift
+from models.monitoring import (
+    ALERT_PSI,
+    APPROVAL_RATIO,
+    WATCH_PSI,
+    DecisionRates,
+    Drift,
+    approval_ratio,
+)
 from models.plots import png_data_uri
 from serving.monitor import MonitorRun
 
@@ -142,6 +149,11 @@ def render(run: MonitorRun) -> str:
             ["", "approve", "refer", "decline", "rows"],
             [_rates_row("recommended, recent", rec), _rates_row("recommended, reference", ref)],
         )
+    )
+    ratio = approval_ratio(rec, ref)
+    parts.append(
+        f"<p>Approve share, recent over reference: {_num(ratio, 2)} (an alert outside "
+        f"{APPROVAL_RATIO[0]}-{APPROVAL_RATIO[1]}).</p>"
     )
     if run.served is not None:
         s = run.served

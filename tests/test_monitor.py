@@ -97,6 +97,7 @@ def test_a_downturn_is_caught_and_the_command_exits_1(world: World, env: Path) -
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1, result.output
     assert "ALERT score_shift" in result.output
+    assert "ALERT decision_shift" in result.output  # approvals fell by more than a fifth
     page = out.read_text("utf-8")
     assert "Sebaran skor bergeser" in page and "data:image/png;base64," in page
     # the metrics landed on the model's own run, the report beside them

@@ -9,7 +9,13 @@ import pytest
 from models.monitoring import (
     ALERT_PSI,
     WATCH_PSI,
+    Calibration,
+    DecisionRates,
     Drift,
+    alerts,
+    approval_ratio,
+    calibration,
+    decision_rates,
     drift,
     outcomes_by_grade,
     psi,
@@ -132,3 +138,52 @@ def test_reason_frequencies_count_adverse_codes_only() -> None:
         {"reasons": None},
     ]
     assert reason_frequencies(answers) == [("LATE", 2), ("THIN", 1)]
+
+
+def _rates(approve: float, n: int = 1_000) -> DecisionRates:
+    return decision_rates(["approve"] * round(approve * n) + ["decline"] * round((1 - approve) * n))
+
+
+def test_decision_rates_and_overrides() -> None:
+    rates = decision_rates(["approve", "refer", "approve", "decline"], [True, False, False])
+    assert (rates.approve, rates.refer, rates.decline) == (0.5, 0.25, 0.25)
+    assert rates.decided == 3 and rates.override_rate == pytest.approx(1 / 3)
+    empty = decision_rates([])
+    assert empty.approve is None and empty.override_rate is None
+    assert approval_ratio(_rates(0.4), _rates(0.5)) == pytest.approx(0.8)
+    assert approval_ratio(_rates(0.4), decision_rates([])) is None
+
+
+def test_the_book_calibration_and_its_alarm() -> None:
+    matured = pd.DataFrame({"pd": [0.1] * 400, "default_12m": [1] * 40 + [0] * 360})
+    book = calibration(matured)
+    assert (book.loans, book.observed) == (400, 40)
+    assert book.expected == pytest.approx(40) and book.z == pytest.approx(0.0)
+    assert not book.alarm
+    bad = calibration(matured.assign(default_12m=[1] * 80 + [0] * 320))
+    assert bad.z == pytest.approx(40 / np.sqrt(36)) and bad.alarm
+    few = Calibration(50, 20, 5.0, 4.5)  # z far beyond 3, but on 50 loans
+    assert not few.alarm
+
+
+STABLE = Drift("score", 0.02, 5_000, 1_000)
+
+
+def test_each_alert_fires_alone_and_only_beyond_its_threshold() -> None:
+    quiet = alerts(STABLE, [Drift("tenure", 1.8, 5_000, 1_000)], None, (_rates(0.5), _rates(0.5)))
+    assert quiet == []  # a feature shift with a still score is reported, not alerted
+    codes = lambda *a: [x.code for x in alerts(*a)]  # noqa: E731
+    assert codes(Drift("score", 0.30, 5_000, 1_000), [], None) == ["score_shift"]
+    assert codes(Drift("score", 0.30, 5_000, 100), [], None) == []  # small sample
+    moving = Drift("score", 0.12, 5_000, 1_000)
+    assert codes(moving, [Drift("sales", 0.4, 5_000, 1_000)], None) == ["feature_shift"]
+    assert codes(moving, [Drift("sales", 0.2, 5_000, 1_000)], None) == []
+    for approve, fired in ((0.39, True), (0.41, False), (0.62, False), (0.63, True)):
+        got = codes(STABLE, [], None, (_rates(approve), _rates(0.5)))
+        assert got == (["decision_shift"] if fired else []), (approve, got)
+    small = (_rates(0.2, n=100), _rates(0.5))
+    assert codes(STABLE, [], None, small) == []
+    book = Calibration(400, 80, 40.0, 36.0)
+    found = alerts(STABLE, [], book)
+    assert [a.code for a in found] == ["calibration"]
+    assert "80" in found[0].text_en and "gagal bayar" in found[0].text_id
