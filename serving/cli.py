@@ -1075,7 +1075,9 @@ def print_monitoring(found: Any) -> None:
             f"matured loans: {found.book.observed} defaults, {found.book.expected:.1f} expected"
             + ("" if z is None else f" (z {z:+.2f})")
         )
-    if found.served is not None:
+    if found.served is not None and found.served.scores == 0:
+        console.print(f"served scores: none by this version since {found.since.date()}")
+    elif found.served is not None:
         rate = found.served.rates.override_rate
         console.print(
             f"served scores: {found.served.scores}, score PSI {found.served.score.psi:.3f}, "
@@ -1163,6 +1165,15 @@ def print_portfolio(found: Any) -> None:
         f"{_money(found.outstanding_principal)}; loss given default "
         f"{100 * found.loss_given_default:.0f}%"
     )
+    if found.bands is not None:
+        bands = Table("kolektibilitas", "loans", "owed (principal and interest)", "arrears")
+        for k in found.bands.bands:
+            bands.add_row(str(k.kolektibilitas), str(k.loans), _money(k.outstanding),
+                          _money(k.arrears))  # fmt: skip
+        console.print(bands)
+        console.print(
+            f"NPL (kolektibilitas 3-5): {100 * found.bands.npl_ratio:.1f}% of outstanding"
+        )
     assumed = " (assumed: 6% a year, 36 months)" if found.bank_instalment_assumed else ""
     console.print(f"bank instalment {_money(found.bank_instalment)} a month{assumed}")
     table = Table("scenario", "expected defaults", "expected loss", "instalments in (12 m)",

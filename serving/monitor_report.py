@@ -155,7 +155,9 @@ def render(run: MonitorRun) -> str:
         f"<p>Approve share, recent over reference: {_num(ratio, 2)} (an alert outside "
         f"{APPROVAL_RATIO[0]}-{APPROVAL_RATIO[1]}).</p>"
     )
-    if run.served is not None:
+    if run.served is not None and run.served.scores == 0:
+        parts.append(f"<p>No scores served by this version since {run.since.date()}.</p>")
+    elif run.served is not None:
         s = run.served
         parts.append(
             f"<p>Served by the API and console since {run.since.date()}: {s.scores} scores "

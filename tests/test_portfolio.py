@@ -139,6 +139,7 @@ def test_amanah_portfolio_prints_the_book_and_refuses_bad_input(
     shown = runner.invoke(cli, [*args, "--bank-instalment", "5.000.000"])
     assert shown.exit_code == 0, shown.output
     assert "West monsoon" in shown.output and "Rp 5.000.000" in shown.output
+    assert "kolektibilitas" in shown.output and "NPL (kolektibilitas 3-5)" in shown.output
     as_json = runner.invoke(cli, [*args, "--json"])
     found = json.loads(as_json.output[as_json.output.index("{") :])
     assert found["cooperative_id"] == "KMP-0003" and found["bank_instalment_assumed"]
