@@ -181,7 +181,7 @@ class Portfolio:
     base: BookRisk
     stressed: list[BookRisk]
     scenarios: list[Scenario]
-    bands: PortfolioBook | None = None  # outstanding and arrears by kolektibilitas
+    bands: PortfolioBook | None = None  # owed and in arrears, by kolektibilitas
 
 
 def portfolio(
