@@ -23,7 +23,6 @@ Results go to bench/results/monitoring.json.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import statistics
@@ -39,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
 
-from features.book import load_book, loan_positions  # noqa: E402
+from features.book import book_as_of, defaults_after, load_book, loan_positions  # noqa: E402
 from features.generator.run import GeneratorConfig, generate_ledger  # noqa: E402
 from features.ledger.store import Ledger  # noqa: E402
 from features.pipeline import build_features, read_training  # noqa: E402
@@ -80,23 +79,16 @@ def book_figures(ledger: Path, model: Any, known: pd.DataFrame) -> dict[str, flo
     observed = loans = 0
     for coop in Ledger(ledger).cooperative_ids():
         full = load_book(ledger, coop)
-        book = dataclasses.replace(full, as_of=T0.date())
-        positions = loan_positions(book)
-        found = stressed_book(model, store, book, positions)
-        later = loan_positions(
-            dataclasses.replace(full, as_of=(T0 + pd.DateOffset(months=12)).date())
-        )
-        performing = positions[
-            ~positions["closed"].astype(bool) & (positions["kolektibilitas"] < 3)
-        ]
-        kol = later.set_index("loan_id").loc[performing["loan_id"], "kolektibilitas"]
-        observed += int((kol >= 3).sum())
-        loans += len(performing)
+        book = book_as_of(full, T0.date())
+        found = stressed_book(model, store, book, loan_positions(book))
+        performing, defaulted = defaults_after(full, T0.date())
+        observed += defaulted
+        loans += performing
         expected += found.base.expected_defaults
-        p = found.base.expected_defaults / max(len(performing), 1)
-        variance += len(performing) * p * (1 - p)
+        p = found.base.expected_defaults / max(performing, 1)
+        variance += performing * p * (1 - p)
         own = known[known["cooperative_id"] == coop][AMANAH_TARGET].astype(float)
-        naive += len(performing) * (float(own.mean()) if len(own) else 0.0)
+        naive += performing * (float(own.mean()) if len(own) else 0.0)
     book = Calibration(loans, observed, expected, variance)
     return {"performing_loans": loans, "observed": observed, "expected": expected,
             "naive_expected": naive, "ratio": book.ratio or 0.0, "z": book.z or 0.0,

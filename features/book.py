@@ -17,7 +17,7 @@ on first use (rows sorted by member), so neither loops over the cooperative in P
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -44,7 +44,9 @@ __all__ = [
     "MemberView",
     "PortfolioBook",
     "SavingsMonth",
+    "book_as_of",
     "collection_list",
+    "defaults_after",
     "load_book",
     "loan_positions",
     "member_number",
@@ -786,3 +788,21 @@ def portfolio_book(positions: pd.DataFrame) -> PortfolioBook:
         npl_outstanding=npl,
         npl_ratio=npl / total if total else 0.0,
     )
+
+
+def book_as_of(book: CooperativeBook, day: date) -> CooperativeBook:
+    """The book as it stood at the start of an earlier `day`: positions count only the
+    loans disbursed and the payments made before it (`loan_positions`)."""
+    return replace(book, as_of=day)
+
+
+def defaults_after(book: CooperativeBook, day: date, months: int = 12) -> tuple[int, int]:
+    """The loans performing (open, kolektibilitas 1-2) at the start of `day`, and how many
+    of them were non-performing `months` later: what the ledger says a book's expected
+    defaults should have been (the ledger must reach that far)."""
+    at = loan_positions(book_as_of(book, day))
+    performing = at.loc[~at["closed"].to_numpy(dtype=bool) & (at["kolektibilitas"] < NPL_FROM)]
+    later_day = (pd.Timestamp(day) + pd.DateOffset(months=months)).date()
+    later = loan_positions(book_as_of(book, later_day)).set_index("loan_id")
+    kol = later.loc[performing["loan_id"], "kolektibilitas"].to_numpy()
+    return len(performing), int((kol >= NPL_FROM).sum())

@@ -513,15 +513,18 @@ def training_partitions(out: Path) -> list[Path]:
     return sorted((out / TRAINING).glob("*.parquet"))
 
 
-def _categorical(frame: pd.DataFrame) -> pd.DataFrame:
+def as_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """The catalog's categorical features the frame holds made categorical again (a
+    concatenation of partitions falls back to text, which LightGBM rejects)."""
     for c in categorical_names():
-        frame[c] = frame[c].astype("category")
+        if c in frame.columns:
+            frame[c] = frame[c].astype("category")
     return frame
 
 
 def read_training_partition(path: Path) -> pd.DataFrame:
     """One cooperative's part of the training table, categorical features as categories."""
-    return _categorical(pd.read_parquet(path))
+    return as_categories(pd.read_parquet(path))
 
 
 def read_training(out: Path) -> pd.DataFrame:
@@ -531,4 +534,4 @@ def read_training(out: Path) -> pd.DataFrame:
     categorical features are made categorical again here (LightGBM rejects text).
     """
     frame = pd.concat([pd.read_parquet(f) for f in training_partitions(out)], ignore_index=True)
-    return _categorical(frame)
+    return as_categories(frame)

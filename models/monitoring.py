@@ -29,7 +29,8 @@ When the monitor alerts (`alerts`, the non-zero exit of `amanah monitor`):
   before loans mature (measured: approvals 22% lower with a score PSI of 0.03);
 - the book's calibration fails: on matured loans the observed defaults differ from the sum
   of their PDs by more than `CALIBRATION_Z` standard deviations (the binomial variance
-  sum of p(1-p)), with at least `MIN_CALIBRATION_LOANS` loans.
+  sum of p(1-p)), with at least `MIN_CALIBRATION_LOANS` loans;
+- the scores served from the store shift (PSI 0.25 or more, not a small sample).
 """
 
 from __future__ import annotations
@@ -291,8 +292,10 @@ def alerts(
     features: Sequence[Drift],
     book: Calibration | None,
     decisions: tuple[DecisionRates, DecisionRates] | None = None,
+    served: Drift | None = None,
 ) -> list[Alert]:
-    """What crossed a threshold (module docstring), each with an id/en text."""
+    """What crossed a threshold (module docstring), each with an id/en text; `served` is
+    the drift of the scores the API and console served, from the store."""
     found = []
     if score.status == "shift":
         found.append(Alert(
@@ -323,6 +326,12 @@ def alerts(
             f"Kebijakan akan menyetujui {100 * (recent.approve or 0):.1f}% pengajuan terbaru, "
             f"dibanding {100 * (reference.approve or 0):.1f}% saat pelatihan "
             f"(rasio {ratio:.2f}).",
+        ))  # fmt: skip
+    if served is not None and served.status == "shift":
+        found.append(Alert(
+            "served_score_shift",
+            f"Served scores shifted (PSI {served.psi:.2f} on {served.recent_rows} scores).",
+            f"Skor yang dilayani bergeser (PSI {served.psi:.2f} pada {served.recent_rows} skor).",
         ))  # fmt: skip
     if book is not None and book.alarm:
         found.append(Alert(

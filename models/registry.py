@@ -32,6 +32,7 @@ import os
 import tempfile
 from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -614,33 +615,51 @@ def run_artifact(run_id: str, path: str, uri: str | None = None) -> Path:
     )
 
 
+@dataclass(frozen=True)
+class StoredFiles:
+    """The files stored with a model: beside a model folder (`amanah train --table`, or
+    the folder above its model), or under `report/` of the registered version's run."""
+
+    folder: Path | None
+    run_id: str | None = None
+    uri: str | None = None
+
+    def file(self, name: str) -> Path | None:
+        """The file `name` (downloaded from the run), None when it was not stored."""
+        if self.folder is not None:
+            path = self.folder / name
+            return path if path.is_file() else None
+        try:
+            return run_artifact(str(self.run_id), f"report/{name}", self.uri)
+        except (OSError, mlflow.exceptions.MlflowException):
+            return None
+
+
+def stored_with(model: str, loaded: AmanahModel, uri: str | None = None) -> StoredFiles:
+    """Where the files of `model` (a folder or a models:/ URI, loaded as `loaded`) are."""
+    path = Path(model)
+    if (path / "model.json").is_file() or (path / "amanah_model").is_dir():
+        return StoredFiles(path if (path / "test_period.parquet").is_file() else path.parent)
+    found = existing_store(uri)
+    return StoredFiles(None, version_run(loaded, found), found)
+
+
 def write_version_report(model: str, out: Path, uri: str | None = None) -> Path:
     """The validation report of a registered version (models:/...) or of a model folder
     written by `amanah train --table`, from the test period stored with it."""
     loaded = load(model, uri)
-    path = Path(model)
+    stored = stored_with(model, loaded, uri)
+    test_path = stored.file("test_period.parquet")
+    if test_path is None:
+        raise LookupError(f"{model} has no stored test period (test_period.parquet)")
+    test = pd.read_parquet(test_path)
+    train_path = stored.file("train_sample.parquet")
+    train = None if train_path is None else pd.read_parquet(train_path)
+    report_path = stored.file("report.json")
+    report = {} if report_path is None else json.loads(report_path.read_text("utf-8"))
     extra: dict[str, float] = {}
-    train: pd.DataFrame | None = None
-    report: dict[str, Any] = {}
-    if (path / "model.json").is_file() or (path / "amanah_model").is_dir():
-        folder = path if (path / "test_period.parquet").is_file() else path.parent
-        if not (folder / "test_period.parquet").is_file():
-            raise LookupError(f"{model} has no stored test period (test_period.parquet)")
-        test = pd.read_parquet(folder / "test_period.parquet")
-        if (folder / "train_sample.parquet").is_file():
-            train = pd.read_parquet(folder / "train_sample.parquet")
-        if (folder / "report.json").is_file():
-            report = json.loads((folder / "report.json").read_text("utf-8"))
-    else:
-        found = existing_store(uri)
-        run_id = version_run(loaded, found)
-        test = pd.read_parquet(run_artifact(run_id, "report/test_period.parquet", found))
-        try:
-            train = pd.read_parquet(run_artifact(run_id, "report/train_sample.parquet", found))
-        except (OSError, mlflow.exceptions.MlflowException):
-            train = None
-        report = json.loads(run_artifact(run_id, "report/report.json", found).read_text("utf-8"))
-        extra = dict(MlflowClient(found).get_run(run_id).data.metrics)
+    if stored.run_id is not None:
+        extra = dict(MlflowClient(stored.uri).get_run(stored.run_id).data.metrics)
     write_report_html(
         ReportInputs(
             model=loaded,

@@ -12,7 +12,6 @@ probability of default, and discrimination figures (AUC, Gini, KS) rank loans by
 
 from __future__ import annotations
 
-import html
 import math
 import warnings
 from collections import Counter
@@ -32,6 +31,10 @@ from models import plots
 from models.artifact import AmanahModel
 from models.decision_figures import TERMS, decision_figures
 from models.fairness import FAIRNESS, MIN_GROUP, fairness_figures
+from models.html_parts import escape as _e
+from models.html_parts import number as _num
+from models.html_parts import percent as _pct
+from models.html_parts import table as _table
 from models.metrics import (
     FOUR_FIFTHS,
     PSI_EPSILON,
@@ -760,29 +763,6 @@ def _images(s: _Scored, figures: Mapping[str, Any]) -> dict[str, str]:
     return images
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _num(value: Any, digits: int = 3) -> str:
-    """A figure for the page: "n/a" for anything missing or not finite."""
-    if value is None or value is pd.NA:
-        return "n/a"
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, int | np.integer):
-        return f"{int(value):,}"
-    if isinstance(value, float | np.floating):
-        return f"{float(value):,.{digits}f}" if math.isfinite(value) else "n/a"
-    return _e(value)
-
-
-def _pct(value: Any, digits: int = 1) -> str:
-    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-        return "n/a"
-    return f"{100.0 * value:.{digits}f}%"
-
-
 def _text(value: Any) -> str:
     return "n/a" if value is None or value == "" else _e(value)
 
@@ -800,14 +780,6 @@ def _decision(value: Any) -> str:
 
 def _group_label(value: Any) -> str:
     return MISSING if str(value) in ("nan", "None", "<NA>") else str(value)
-
-
-def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], css: str = "") -> str:
-    """A table from already-escaped cell HTML."""
-    head = "".join(f"<th>{h}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    cls = f' class="{css}"' if css else ""
-    return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def _pairs(rows: Iterable[tuple[str, str]]) -> str:

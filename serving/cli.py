@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from models.artifact import AmanahModel
+    from models.portfolio import Portfolio
+    from serving.monitor import MonitorRun
 
 app = typer.Typer(
     name="amanah",
@@ -1056,7 +1058,7 @@ def _day(value: str) -> pd.Timestamp:
     return pd.Timestamp(date.fromisoformat(value))
 
 
-def print_monitoring(found: Any) -> None:
+def print_monitoring(found: MonitorRun) -> None:
     """The monitor's summary: counts, the score and the largest shifts, outcomes, alerts."""
     m = found.model
     console.print(
@@ -1157,7 +1159,7 @@ def _share(value: str) -> float:
     return share
 
 
-def print_portfolio(found: Any) -> None:
+def print_portfolio(found: Portfolio) -> None:
     """The book as it stands and under stress, in Rupiah."""
     console.print(
         f"{found.cooperative_id} as of {found.as_of}: {found.open_loans} open loans "

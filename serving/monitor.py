@@ -15,7 +15,6 @@ model's run, and to alerts that make the command exit 1.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,9 +25,8 @@ import numpy.typing as npt
 import pandas as pd
 from sqlalchemy import select
 
-from features.catalog import categorical_names
 from features.dask_cluster import dask_client
-from features.pipeline import read_training_partition, training_partitions
+from features.pipeline import as_categories, read_training_partition, training_partitions
 from models.artifact import AmanahModel
 from models.grades import GRADES
 from models.monitoring import (
@@ -47,7 +45,7 @@ from models.monitoring import (
     reason_frequencies,
     vintages,
 )
-from models.registry import existing_store, run_artifact, version_run
+from models.registry import existing_store, stored_with
 from models.training import AMANAH_TIME
 
 Engine = Literal["local", "dask"]
@@ -90,7 +88,6 @@ class MonitorRun:
     notes: list[str] = field(default_factory=list)
     report: Path | None = None
     run_id: str | None = None
-    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -102,18 +99,11 @@ class _Reference:
 
 def _reference(model: AmanahModel, model_uri: str, uri: str | None) -> _Reference:
     """The training sample and the newest application date the model was developed on."""
-    folder = Path(model_uri)
-    if folder.exists():
-        base = folder if (folder / "test_period.parquet").is_file() else folder.parent
-        train_path, test_path, run_id = (
-            base / "train_sample.parquet", base / "test_period.parquet", None,
-        )  # fmt: skip
-        if not train_path.is_file():
-            raise MonitorError(f"{model_uri} has no stored training sample (train_sample.parquet)")
-    else:
-        run_id = version_run(model, uri)
-        train_path = run_artifact(run_id, "report/train_sample.parquet", uri)
-        test_path = run_artifact(run_id, "report/test_period.parquet", uri)
+    stored = stored_with(model_uri, model, uri)
+    train_path = stored.file("train_sample.parquet")
+    if train_path is None:
+        raise MonitorError(f"{model_uri} has no stored training sample (train_sample.parquet)")
+    test_path = stored.file("test_period.parquet")
     train = pd.read_parquet(train_path)
     if AMANAH_TIME not in train.columns:
         raise MonitorError(
@@ -121,16 +111,9 @@ def _reference(model: AmanahModel, model_uri: str, uri: str | None) -> _Referenc
             "dated applications"
         )
     dates = [train[AMANAH_TIME]]
-    if test_path.is_file():
+    if test_path is not None:
         dates.append(pd.read_parquet(test_path, columns=[AMANAH_TIME])[AMANAH_TIME])
-    return _Reference(_categories(train), pd.Timestamp(pd.concat(dates).max()), run_id)
-
-
-def _categories(frame: pd.DataFrame) -> pd.DataFrame:
-    for c in categorical_names():
-        if c in frame.columns:
-            frame[c] = frame[c].astype("category")
-    return frame
+    return _Reference(as_categories(train), pd.Timestamp(pd.concat(dates).max()), stored.run_id)
 
 
 def _scored(frame: pd.DataFrame, model: AmanahModel) -> pd.DataFrame:
@@ -162,7 +145,7 @@ def _recent(
     else:
         parts = [score_partition(p, day, model) for p in paths]
     kept = [p for p in parts if len(p)]
-    return _categories(pd.concat(kept, ignore_index=True)) if kept else pd.DataFrame()
+    return as_categories(pd.concat(kept, ignore_index=True)) if kept else pd.DataFrame()
 
 
 def _served(
@@ -248,7 +231,6 @@ def monitor(
 ) -> MonitorRun:
     """Every monitoring figure of `model` on the applications of `features_dir` since
     `since` (module docstring)."""
-    began = time.perf_counter()
     notes: list[str] = []
     reference = _reference(model, model_uri, uri)
     start = since if since is not None else reference.newest.normalize() + pd.Timedelta(days=1)
@@ -276,15 +258,8 @@ def monitor(
     )
     recommended = decision_rates(recent["decision"].astype(str).tolist())
     reference_recommended = decision_rates(ref["decision"].astype(str).tolist())
-    found = alerts(score, features, book, (recommended, reference_recommended))
-    if served is not None and served.score.status == "shift":
-        found.append(Alert(
-            "served_score_shift",
-            f"Scores served since {start.date()} shifted (PSI {served.score.psi:.2f} on "
-            f"{served.scores} scores).",
-            f"Skor yang dilayani sejak {start.date()} bergeser (PSI {served.score.psi:.2f} "
-            f"pada {served.scores} skor).",
-        ))  # fmt: skip
+    found = alerts(score, features, book, (recommended, reference_recommended),
+                   None if served is None else served.score)  # fmt: skip
     return MonitorRun(
         model=identity,
         since=start,
@@ -304,7 +279,6 @@ def monitor(
         recent_scores=recent["score"].to_numpy(dtype="float64"),
         notes=notes,
         run_id=reference.run_id,
-        seconds=time.perf_counter() - began,
     )
 
 

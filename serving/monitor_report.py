@@ -4,8 +4,7 @@ analyst, English with the Indonesian headings beside, written by `amanah monitor
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Sequence
-from html import escape
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -16,6 +15,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import numpy.typing as npt
 
+from models.html_parts import escape
+from models.html_parts import number as _num
+from models.html_parts import percent as _pct
+from models.html_parts import table as _table
 from models.monitoring import (
     ALERT_PSI,
     APPROVAL_RATIO,
@@ -33,7 +36,7 @@ body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1080
 h1 { font-size: 22px; } h2 { font-size: 18px; margin-top: 28px; }
 .id { color: #5b6b7b; font-weight: normal; font-size: 0.85em; margin-left: 6px; }
 table { border-collapse: collapse; margin: 8px 0; } th, td { padding: 4px 10px;
-  border-bottom: 1px solid #dde3ea; text-align: left; } td.n { text-align: right; }
+  border-bottom: 1px solid #dde3ea; text-align: left; } td { font-variant-numeric: tabular-nums; }
 .alert { background: #fdecea; border-left: 4px solid #b3261e; padding: 8px 12px; }
 .ok { background: #e8f5e9; border-left: 4px solid #2e7d32; padding: 8px 12px; }
 .shift { color: #b3261e; font-weight: 600; } .watch { color: #a15c00; }
@@ -41,28 +44,10 @@ table { border-collapse: collapse; margin: 8px 0; } th, td { padding: 4px 10px;
 """
 
 
-def _num(value: float | None, digits: int = 3) -> str:
-    return "n/a" if value is None or not np.isfinite(value) else f"{value:.{digits}f}"
-
-
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f}%"
-
-
-def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f'<td class="n">{escape(c)}</td>' if c[:1].isdigit() or c[:1] == "-"
-                         else f"<td>{escape(c)}</td>" for c in row) + "</tr>"
-        for row in rows
-    )  # fmt: skip
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
 def _drift_rows(found: Sequence[Drift]) -> list[list[str]]:
     return [
-        [d.name, _num(d.psi), d.status + (" (small sample)" if d.small_sample else ""),
-         str(d.reference_rows), str(d.recent_rows)]
+        [escape(d.name), _num(d.psi), d.status + (" (small sample)" if d.small_sample else ""),
+         _num(d.reference_rows), _num(d.recent_rows)]
         for d in found
     ]  # fmt: skip
 
@@ -104,7 +89,8 @@ def _grades_figure(run: MonitorRun) -> str:
 
 
 def _rates_row(label: str, rates: DecisionRates) -> list[str]:
-    return [label, _pct(rates.approve), _pct(rates.refer), _pct(rates.decline), str(rates.scored)]
+    return [escape(label), _pct(rates.approve), _pct(rates.refer), _pct(rates.decline),
+            _num(rates.scored)]  # fmt: skip
 
 
 def _img(uri: str, caption: str) -> str:
@@ -169,7 +155,7 @@ def render(run: MonitorRun) -> str:
         )
         if s.reasons:
             parts.append(_table(["adverse reason code", "times given"],
-                                [[c, str(n)] for c, n in s.reasons]))  # fmt: skip
+                                [[escape(c), _num(n)] for c, n in s.reasons]))  # fmt: skip
     parts.append("<h2>Outcomes <span class='id'>Hasil pinjaman</span></h2>")
     if run.book is None:
         parts.append("<p>No loan applied for since then has matured yet (12 months).</p>")
@@ -183,12 +169,12 @@ def render(run: MonitorRun) -> str:
         parts.append(_img(_grades_figure(run), "outcomes by grade"))
         parts.append(_table(
             ["grade", "loans", "mean PD", "30+ DPD", "60+ DPD", "90+ DPD"],
-            [[g.grade, str(g.loans), _pct(g.predicted_pd), _pct(g.dpd30), _pct(g.dpd60),
+            [[escape(g.grade), _num(g.loans), _pct(g.predicted_pd), _pct(g.dpd30), _pct(g.dpd60),
               _pct(g.dpd90)] for g in run.grades],
         ))  # fmt: skip
         parts.append(_table(
             ["vintage", "loans", "defaults", "mean PD", "AUC", "KS"],
-            [[v.month, str(v.loans), str(v.defaults), _pct(v.predicted_pd), _num(v.auc),
+            [[escape(v.month), _num(v.loans), _num(v.defaults), _pct(v.predicted_pd), _num(v.auc),
               _num(v.ks)] for v in run.vintages],
         ))  # fmt: skip
     body = "\n".join(parts)

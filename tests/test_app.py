@@ -6,7 +6,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ from serving.config import DEFAULT_MODEL_URI, ApiSettings, SettingsError, load_s
 from serving.errors import PROBLEM_JSON, DomainError
 from serving.store import StoreError, current_revision, make_engine
 from serving.store.database import head_revision
+from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD_KEY = "0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -227,15 +227,8 @@ def test_settings_come_from_the_environment_when_the_app_is_created(
         create_app()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def test_amanah_serve_runs_the_real_server(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "AMANAH_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
            "AMANAH_ENVIRONMENT": "development"}  # fmt: skip
     log = (tmp_path / "server.log").open("w")

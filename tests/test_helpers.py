@@ -1,6 +1,6 @@
 import pytest
 
-from tests.helpers import auc
+from tests.helpers import auc, free_port
 
 
 def test_auc_perfect_random_and_inverted() -> None:
@@ -13,3 +13,12 @@ def test_auc_perfect_random_and_inverted() -> None:
 def test_auc_needs_both_classes() -> None:
     with pytest.raises(ValueError, match="both classes"):
         auc([0.1, 0.2], [1, 1])
+
+
+def test_free_port_can_be_bound_at_once() -> None:
+    import socket
+
+    port = free_port()
+    assert 1024 <= port <= 65535
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", port))  # nothing holds it

@@ -4,7 +4,6 @@ database of this module and its artifacts in a temporary folder (docs/mlflow-ser
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from serving.config import load_settings
 from serving.monitor import run as run_monitor
 from serving.store import repo
 from tests.conftest import PII_KEY
+from tests.helpers import free_port
 
 ROUNDS = 60
 START_SECONDS = 60
@@ -38,18 +38,12 @@ class Server:
     artifacts: Path
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(postgres_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """A real `mlflow server` on a free loopback port, stopped (and its log shown) after."""
     folder = tmp_path_factory.mktemp("mlflow-server")
     artifacts, log = folder / "artifacts", folder / "server.log"
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     command = [
         sys.executable, "-m", "mlflow", "server", "--backend-store-uri", postgres_database,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -46,6 +45,7 @@ from serving.model_holder import POINTER, ModelHolder, refusal, serving_inputs
 from serving.security import member_ref_from_number
 from serving.store import repo
 from tests.conftest import PII_KEY
+from tests.helpers import free_port
 
 if TYPE_CHECKING:
     from models.training import TrainingResult
@@ -387,17 +387,10 @@ def test_a_given_model_is_never_replaced_from_the_registry(
     assert not (tmp_path / "cache").exists()  # nothing was asked of the registry
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @contextmanager
 def _served(app: FastAPI) -> Iterator[str]:
     """`app` on a real uvicorn server in this process (a thread), its base URL."""
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -183,6 +183,9 @@ def test_each_alert_fires_alone_and_only_beyond_its_threshold() -> None:
         assert got == (["decision_shift"] if fired else []), (approve, got)
     small = (_rates(0.2, n=100), _rates(0.5))
     assert codes(STABLE, [], None, small) == []
+    served = Drift("score", 0.30, 5_000, 300)
+    assert codes(STABLE, [], None, None, served) == ["served_score_shift"]
+    assert codes(STABLE, [], None, None, Drift("score", 0.30, 5_000, 50)) == []
     book = Calibration(400, 80, 40.0, 36.0)
     found = alerts(STABLE, [], book)
     assert [a.code for a in found] == ["calibration"]

@@ -4,7 +4,6 @@ calibration on a generated city (expected defaults of the open loans at T0 over 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from features.book import load_book, loan_positions
+from features.book import book_as_of, defaults_after, load_book, loan_positions
 from features.ledger.store import Ledger
 from features.pipeline import build_features
 from features.profile_store import ProfileStore
@@ -105,23 +104,16 @@ def test_the_book_is_calibrated_against_the_simulation(
     observed = loans = 0
     for coop in Ledger(long_ledger).cooperative_ids():
         full = load_book(long_ledger, coop)
-        at = dataclasses.replace(full, as_of=T0.date())
-        positions = loan_positions(at)
-        found = stressed_book(model_at_t0.model, store, at, positions)
+        at = book_as_of(full, T0.date())
+        found = stressed_book(model_at_t0.model, store, at, loan_positions(at))
         assert found.bands is not None and found.bands.active_loans == found.open_loans
-        later = loan_positions(
-            dataclasses.replace(full, as_of=(T0 + pd.DateOffset(months=12)).date())
-        )
-        performing = positions[
-            ~positions["closed"].astype(bool) & (positions["kolektibilitas"] < 3)
-        ]
-        kol = later.set_index("loan_id").loc[performing["loan_id"], "kolektibilitas"]
-        assert len(performing) == found.performing_loans
-        observed += int((kol >= 3).sum())
+        performing, defaulted = defaults_after(full, T0.date())
+        assert performing == found.performing_loans
+        observed += defaulted
         expected += found.base.expected_defaults
-        loans += len(performing)
-        p = found.base.expected_defaults / max(found.performing_loans, 1)
-        variance += found.performing_loans * p * (1 - p)
+        loans += performing
+        p = found.base.expected_defaults / max(performing, 1)
+        variance += performing * p * (1 - p)
     book = Calibration(loans, observed, expected, variance)
     assert loans > 1000 and observed > 50
     assert book.ratio is not None and 0.75 < book.ratio < 1.25, book

@@ -9,7 +9,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from serving.security import member_ref_from_number
 from serving.store import make_engine, repo, sessions, upgrade
 from serving.store.tables import AuditEntry, Score
 from tests.conftest import PII_KEY
+from tests.helpers import free_port
 
 if TYPE_CHECKING:
     from models.training import TrainingResult
@@ -53,13 +53,6 @@ class Served:
     revoked_key: str
     members: list[tuple[str, str]]
     log: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _seed(url: str, features: Path) -> tuple[str, str, list[tuple[str, str]]]:
@@ -115,7 +108,7 @@ def served(
     )
     trained.model.save(tmp / "model")
     key, revoked, members = _seed(url, medium_features)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ, "AMANAH_DATABASE_URL": url, "AMANAH_ENVIRONMENT": "development",
         "AMANAH_PII_KEY": PII_KEY.decode(), "AMANAH_FEATURES_DIR": str(medium_features),

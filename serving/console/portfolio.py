@@ -52,10 +52,16 @@ class GradeOutcome:
 
 @dataclass(frozen=True)
 class ModelFigures:
-    expected_loss: int
-    loss_given_default: float
-    by_grade: list[GradeOutcome]
     book: Portfolio  # the book as it stands and under stress (models.portfolio)
+    by_grade: list[GradeOutcome]
+
+    @property
+    def expected_loss(self) -> int:
+        return round(self.book.base.expected_loss)
+
+    @property
+    def loss_given_default(self) -> float:
+        return self.book.loss_given_default
 
 
 @dataclass(frozen=True)
@@ -104,10 +110,7 @@ class ModelFiguresCache:
             if key not in self._held:
                 book = stressed_book(model, profiles, loaded.book, loaded.positions)
                 training = features / "training" / f"{loaded.book.cooperative_id}.parquet"
-                figures = ModelFigures(
-                    round(book.base.expected_loss), book.loss_given_default,
-                    _by_grade(model, training), book,
-                )  # fmt: skip
+                figures = ModelFigures(book, _by_grade(model, training))
                 self._held = {key: figures} | {
                     k: v for k, v in self._held.items() if k[0] != key[0]
                 }

@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.resources
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from features.ledger.store import Ledger
 from features.profile_store import ProfileStore
 from serving.store import make_engine, sessions, upgrade
 from tests.conftest import PII_KEY
+from tests.helpers import free_port
 
 if TYPE_CHECKING:
     from models.training import TrainingResult
@@ -70,13 +70,6 @@ class Console:
     number: str  # a member of it with a profile
     name: str  # that member's name
     other_member: str  # whole member id (<coop>-<number>) of a member of eko's cooperative
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _member_with_profile(profiles: ProfileStore, coop: str) -> str:
@@ -146,7 +139,7 @@ def console(
     name = str(members.loc[members["member_id"] == f"{first}-{number}", "name"].iloc[0])
     upgrade(url)
     _seed_officers(url, first, second)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ, "AMANAH_DATABASE_URL": url, "AMANAH_ENVIRONMENT": "development",
         "AMANAH_PII_KEY": PII_KEY.decode(), "AMANAH_FEATURES_DIR": str(medium_features),
