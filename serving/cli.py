@@ -1081,8 +1081,11 @@ def print_monitoring(found: MonitorRun) -> None:
         console.print(f"served scores: none by this version since {found.since.date()}")
     elif found.served is not None:
         rate = found.served.rates.override_rate
+        served = found.served.score
+        small = ", small sample" if served.small_sample else ""
         console.print(
-            f"served scores: {found.served.scores}, score PSI {found.served.score.psi:.3f}, "
+            f"served scores: {found.served.scores}, score PSI {served.psi:.3f} "
+            f"({served.status}{small}), "
             f"overridden {'n/a' if rate is None else f'{100 * rate:.1f}%'}"
         )
     for note in found.notes:
