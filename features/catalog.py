@@ -212,6 +212,11 @@ class Feature:
     # a 0/1 feature that must be 1 for this value to be evidence: "0 late instalments" says
     # nothing of a member who never borrowed, so it never becomes a favourable reason
     evidence: str | None = None
+    # a feature counting the months the cooperative has known the member (thin file, unit
+    # months): this count only covers months since joining, so while that feature is below
+    # `window_months` the count is capped by it ("wajib paid 4 of 12 months" of a member of
+    # 4 months), and the reasons give its contribution to that feature, not to this one
+    capped_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """All fields as JSON-ready values (enums as their values), in declaration order."""
@@ -237,6 +242,9 @@ class Feature:
         evidence = data["evidence"]
         if evidence is not None and not isinstance(evidence, str):
             raise _stored_error(name, "evidence", "a feature name or None", evidence)
+        capped_by = data["capped_by"]
+        if capped_by is not None and not isinstance(capped_by, str):
+            raise _stored_error(name, "capped_by", "a feature name or None", capped_by)
         return cls(
             name=name,
             dtype=_stored_choice(data, "dtype", name, get_args(Dtype)),
@@ -260,6 +268,7 @@ class Feature:
             missing_en=_stored_str(data, "missing_en", name),
             thin_file=thin_file,
             evidence=evidence,
+            capped_by=capped_by,
         )
 
 
@@ -690,6 +699,7 @@ CATALOG: tuple[Feature, ...] = (
             "Compulsory savings for the last 12 months are not on record, so the habit of paying "
             "cannot be judged yet."
         ),
+        capped_by="membership_months",
     ),
     Feature(
         name="share_wajib_months_paid_12m",
@@ -773,6 +783,7 @@ CATALOG: tuple[Feature, ...] = (
             "Compulsory savings for the last 24 months are not on record, so the habit of paying "
             "cannot be judged yet."
         ),
+        capped_by="membership_months",
     ),
     Feature(
         name="wajib_mean_pay_day_12m",
@@ -1224,6 +1235,7 @@ CATALOG: tuple[Feature, ...] = (
             "Sales through the cooperative for the last 12 months are not on record yet, so months "
             "with sales cannot be counted."
         ),
+        capped_by="membership_months",
     ),
     # The same number as avg_monthly_sales_12m (missing sales read 0 here) but read as the
     # income that instalments are paid from: affordability, so a family of its own (a family
@@ -2044,13 +2056,18 @@ CATALOG: tuple[Feature, ...] = (
         unit="rupiah",
         window_months=None,
         group=FiveC.CONDITION,
-        risk_factor=RiskFactor.LOAN_TERMS,
+        # a loan term, but the risk it carries is the instalment the member must pay from her
+        # income: a larger amount is a larger instalment on the same business (the tenor's
+        # risk, a longer exposure, and the product's stay loan terms); measured in the README
+        risk_factor=RiskFactor.AFFORDABILITY,
         family="loan_amount",
         monotone=0,
         description_id="Pokok pinjaman yang diajukan.",
         description_en="Principal requested.",
-        raises_risk_id="Jumlah pinjaman yang diajukan: {value}.",
-        raises_risk_en="Loan amount requested: {value}.",
+        raises_risk_id=(
+            "Jumlah pinjaman yang diajukan: {value}; angsurannya dibayar dari pendapatan usaha."
+        ),
+        raises_risk_en="Loan amount requested: {value}, its instalments paid from business income.",
         lowers_risk_id="Jumlah pinjaman yang diajukan: {value}.",
         lowers_risk_en="Loan amount requested: {value}.",
         improve_id=(
@@ -2355,6 +2372,22 @@ def _check_catalog(catalog: Sequence[Feature]) -> dict[str, Feature]:
                     f"the evidence of {f.name!r} must be a 0/1 (flag) feature of the catalog; "
                     f"got {f.evidence!r}"
                 )
+        if f.capped_by is not None:
+            history = by_name.get(f.capped_by)
+            if (
+                history is None
+                or history.unit != "months"
+                or history.risk_factor is not RiskFactor.THIN_FILE
+            ):
+                raise ValueError(
+                    f"the capped_by of {f.name!r} must be a thin-file feature of the catalog "
+                    f"counting months; got {f.capped_by!r}"
+                )
+            if f.window_months is None:
+                raise ValueError(
+                    f"feature {f.name!r} is capped_by {f.capped_by!r} within its window, so it "
+                    "needs window_months"
+                )
     for family, members in families.items():
         names = [m.name for m in members]
         if len(members) == 1 and family != members[0].name:
@@ -2431,8 +2464,14 @@ def monotone_constraints(names: Sequence[str] | None = None) -> list[int]:
 
 _NO_DATA: dict[Lang, str] = {"id": "tidak ada data", "en": "no data"}
 _YES_NO: dict[Lang, tuple[str, str]] = {"id": ("ya", "tidak"), "en": ("yes", "no")}
-_MONTH_WORD: dict[Lang, str] = {"id": "bulan", "en": "months"}
-_DAY_WORD: dict[Lang, str] = {"id": "hari", "en": "days"}
+# (one, many): Bahasa Indonesia does not inflect the noun, English does ("1 month")
+_MONTH_WORD: dict[Lang, tuple[str, str]] = {"id": ("bulan", "bulan"), "en": ("month", "months")}
+_DAY_WORD: dict[Lang, tuple[str, str]] = {"id": ("hari", "hari"), "en": ("day", "days")}
+
+
+def _counted(n: int, words: dict[Lang, tuple[str, str]], lang: Lang) -> str:
+    """ "1 month", "3 months", "1 bulan": the number and the unit's word for it."""
+    return f"{format_int(n, lang)} {words[lang][0] if n == 1 else words[lang][1]}"
 
 
 # ledger values of the categorical features, as an officer reads them ("fisher" -> "Nelayan")
@@ -2470,9 +2509,9 @@ def format_value(f: Feature, value: float | str | None, lang: Lang = "id") -> st
         case "count":
             return format_int(round_half_up_int(x), lang)
         case "months":
-            return f"{format_int(round_half_up_int(x), lang)} {_MONTH_WORD[lang]}"
+            return _counted(round_half_up_int(x), _MONTH_WORD, lang)
         case "days":
-            return f"{format_int(round_half_up_int(x), lang)} {_DAY_WORD[lang]}"
+            return _counted(round_half_up_int(x), _DAY_WORD, lang)
         case "share":
             percent = x * 100
             if abs(percent - math.floor(percent) - 0.5) < 1e-6:  # near a tie: exactly

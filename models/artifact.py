@@ -53,9 +53,10 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-FORMAT_VERSION = 4  # 2: the catalog and the reference applicant travel with the model
+FORMAT_VERSION = 5  # 2: the catalog and the reference applicant travel with the model
 # 3: the risk model is a booster or a WoE scorecard (`family`); the model's experience
 # 4: the policy's cut-offs come from its lending economics (`models.economics`)
+# 5: the catalog's counts capped by the membership (`Feature.capped_by`)
 FAMILIES = ("lightgbm", "woe_scorecard")
 # a request scores a few records: row by row in plain floats, not through the arrays
 _FEW_RECORDS = 8

@@ -55,9 +55,14 @@ estimate without a declaration, less the expenses).
 * ``OUTSIDE_EXPERIENCE``: a feature value lies outside what the model saw in training
   (`models.experience`) -> refer, naming the features.
 * ``THIN_FILE``: fewer than ``thin_file_max_months`` months of history and more than
-  ``thin_file_max_amount`` requested (or no amount) -> refer. A thin file's recommended
-  maximum is at most ``thin_file_max_amount`` (a first loan starts small) and a thin file
-  is never declined by risk.
+  ``thin_file_max_amount`` requested (or no amount) -> approve a first loan of
+  ``thin_file_max_amount`` instead (a counter-offer, as ``AFFORDABILITY_REDUCE``: a first
+  loan starts small, and a new member who asks for more is offered what any new member
+  gets without review, not sent to the board for it); the affordability and risk rules
+  judge that first loan, and any referring rule still refers. A thin file's recommended
+  maximum is at most ``thin_file_max_amount``, a score-only thin file is judged on a first
+  loan (the reference loan, at most that amount), and a thin file is never declined by
+  risk.
 
 The final decision is the most severe of the fired rules (decline > refer > approve): a
 decline by one rule stays a decline when another refers, and still lists the referring rule.
@@ -271,14 +276,6 @@ RULES: dict[str, Rule] = {
             "data held), so an officer should review the result: {features}.",
         ),
         Rule(
-            "THIN_FILE",
-            "refer",
-            "Riwayat transaksi di koperasi baru {months} bulan; pinjaman pertama di atas "
-            "{thin_max} perlu ditinjau petugas.",
-            "Only {months} months of transaction history at the cooperative; a first loan "
-            "above {thin_max} needs an officer's review.",
-        ),
-        Rule(
             "NO_INCOME_DATA",
             "refer",
             "Belum ada data penghasilan untuk menilai kemampuan membayar; perlu ditinjau petugas.",
@@ -291,6 +288,16 @@ RULES: dict[str, Rule] = {
             "dana dan biaya operasional koperasi; perlu ditinjau petugas.",
             "At this amount and tenor the interest and fee do not cover the cooperative's cost "
             "of funds and operating cost; an officer should review.",
+        ),
+        Rule(
+            "THIN_FILE",
+            "approve",
+            "Riwayat transaksi di koperasi baru {months} bulan; pinjaman pertama paling besar "
+            "{thin_max}: jumlah yang lebih besar dapat diajukan setelah riwayat pembayarannya "
+            "terlihat, atau ditinjau petugas.",
+            "Only {months} months of transaction history at the cooperative; a first loan is "
+            "at most {thin_max}: a larger amount can be asked for once her repayments show, "
+            "or an officer can review it.",
         ),
         Rule(
             "AFFORDABILITY_REDUCE",
@@ -481,14 +488,15 @@ class DecisionPolicy:
     thin_file_max_months:
         Members with fewer months of history than this are a thin file.
     thin_file_max_amount:
-        Largest loan a thin file is recommended without an officer's review (Rupiah).
+        A thin file's first loan (Rupiah): the most it is recommended, and what it is offered
+        when it asks for more.
     min_loan:
         Smallest loan in Rupiah; if less than this is affordable, affordability declines.
     amount_step:
         Recommended maximum amounts are rounded down to a multiple of this (Rupiah).
     """
 
-    version: str = "2026.12-2"
+    version: str = "2026.12-3"
     economics: LendingEconomics = field(default_factory=LendingEconomics)
     max_debt_service_to_income: float = 0.35
     max_share_of_disposable_income: float = 1.0
@@ -555,7 +563,8 @@ class DecisionPolicy:
         rule_codes (list of the fired rule codes, most decisive first), reason_id and
         reason_en (the fired rules' texts joined with a space), and as Int64 Rupiah:
         approved_amount (what an approval lends: the requested amount, or the recommended
-        maximum when it does not fit; <NA> unless approved with loan terms),
+        maximum when it does not fit, or a thin file's first loan when it asks for more;
+        <NA> unless approved with loan terms),
         max_recommended_amount (for the requested tenor and rate, never negative; <NA>
         without income data or loan terms), instalment (a month, of the requested amount;
         <NA> without loan terms), income_estimate (a month; <NA> without any) and
@@ -636,14 +645,19 @@ class DecisionPolicy:
         gap = (source == _CAPPED) & over & fits_declared
 
         thin = months < self.thin_file_max_months
-        max_amount = np.where(thin, np.minimum(max_amount, self.thin_file_max_amount), max_amount)
+        first_loan = float(self.thin_file_max_amount)
+        max_amount = np.where(thin, np.minimum(max_amount, first_loan), max_amount)
 
-        # a loan that does not fit is offered at the recommended maximum (a counter-offer)
+        # a loan that does not fit is offered at the recommended maximum, a thin file that
+        # asks for more than a first loan at the first loan (counter-offers)
         reduce = over & (max_amount >= self.min_loan) & ~gap
-        offered = np.where(reduce, max_amount, principal)
+        asked = np.where(thin & (principal > first_loan), first_loan, principal)
+        offered = np.where(reduce, max_amount, asked)
         econ = self.economics
         # the risk is judged on the offered loan; a score-only request on the reference loan
-        judged_amount = np.where(has_terms, offered, econ.reference_amount)
+        # (a thin file's at most a first loan)
+        reference = np.where(thin, min(econ.reference_amount, first_loan), econ.reference_amount)
+        judged_amount = np.where(has_terms, offered, reference)
         judged_tenor = np.where(has_terms, tenor, econ.reference_tenor_months)
         judged_rate = np.where(has_terms, rate, econ.reference_flat_rate)
         pd_approve, pd_decline = (
@@ -792,17 +806,20 @@ class DecisionPolicy:
         gap = inc.source == _CAPPED and over and fits_declared
 
         thin = months < self.thin_file_max_months
+        first_loan = float(self.thin_file_max_amount)
         if thin:
-            max_amount = _min(max_amount, float(self.thin_file_max_amount))
+            max_amount = _min(max_amount, first_loan)
 
         reduce = over and max_amount >= self.min_loan and not gap
-        offered = max_amount if reduce else principal
+        asked = first_loan if thin and principal > first_loan else principal
+        offered = max_amount if reduce else asked
         econ = self.economics
         if has_terms:
             judged = (offered, tenor, rate)
         else:
+            reference = float(econ.reference_amount)
             judged = (
-                float(econ.reference_amount),
+                min(reference, first_loan) if thin else reference,
                 float(econ.reference_tenor_months),
                 float(econ.reference_flat_rate),
             )

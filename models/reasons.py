@@ -12,6 +12,10 @@ Rules that keep reasons honest:
 * a value that carries no information (missing, or its evidence flag is 0: no instalment
   history behind "0 late instalments") never gives a favourable reason, and an adverse one
   says what is missing (the catalog's missing text, risk factor ``thin_file``);
+* a count capped by the membership (`Feature.capped_by`: wajib months paid, the longest wajib
+  streak, months with sales) of a member who has paid or sold in every month since she joined,
+  fewer than the count's window, speaks for the length of her membership (thin file): the
+  count is short because she is new (`ReasonWriter.capped_to_history`);
 * impact in points is on the score scale: ``-factor * impact_logodds`` (a reason that
   raises the risk costs points). The score itself comes from the calibrated PD, a monotone
   map of the margin, so points are exact on the raw log-odds scale the attribution explains.
@@ -19,6 +23,7 @@ Rules that keep reasons honest:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -100,6 +105,12 @@ class ReasonWriter:
         self.evidence_ = [
             index.get(f.evidence) if f.evidence is not None else None for f in self.catalog
         ]
+        # (count, months of membership, window) of each count capped by the membership
+        self.capped_ = [
+            (j, index[f.capped_by], int(f.window_months))
+            for j, f in enumerate(self.catalog)
+            if f.capped_by is not None and f.capped_by in index and f.window_months is not None
+        ]
         self._text_cache: dict[tuple[int, bool, Any, Lang], str] = {}
         # per column (and for missing values): what does not depend on the member, as the
         # categories of the output columns
@@ -177,6 +188,26 @@ class ReasonWriter:
             can_favour[:, g] = any_known
         return lead_adverse, missing, lead_favourable, can_favour
 
+    def capped_to_history(self, phi: FloatArray, X: FloatArray) -> FloatArray:
+        """``phi`` with the contribution of each count capped by the membership moved to the
+        membership's feature, in the rows where the cap holds: the member has been a member
+        for fewer months than the count's window and the count reaches every whole month
+        since she joined (the joining month aside). "Wajib paid 4 of the last 12 months" of
+        a member of 5 months who paid every month says how new she is, not how she pays
+        (her share of months paid, in the same family, still speaks for that). The sum of
+        the row is unchanged; a copy when anything moves."""
+        out = phi
+        for j, h, window in self.capped_:
+            months = X[:, h]
+            with np.errstate(invalid="ignore"):
+                rows = (months < window) & (X[:, j] >= np.floor(months) - 1)
+            if rows.any():
+                if out is phi:
+                    out = phi.copy()
+                out[rows, h] += out[rows, j]
+                out[rows, j] = 0.0
+        return out
+
     def family_impact(self, phi: FloatArray) -> FloatArray:
         """(n, families): each family's members' attributions added in catalog order (the
         single-row path adds them in the same order, so both rank alike to the bit)."""
@@ -199,6 +230,7 @@ class ReasonWriter:
             raise ValueError(
                 f"phi and X must both be (n, {len(self.features)}); got {phi.shape}, {X.shape}"
             )
+        phi = self.capped_to_history(phi, X)
         impact = self.family_impact(phi)
         lead_adv, missing, lead_fav, can_favour = self._leads(phi, self.informative(X))
         n = len(phi)
@@ -398,6 +430,10 @@ class ReasonWriter:
         self, phi: list[float], x: list[float], langs: tuple[Lang, ...]
     ) -> list[dict[str, Any]]:
         """One row's reasons in plain Python: `_select` and `_fields` for a single row."""
+        for j, h, window in self.capped_:  # as `capped_to_history`
+            if x[h] < window and x[j] >= math.floor(x[h]) - 1:
+                phi[h] += phi[j]
+                phi[j] = 0.0
         known = [
             v == v and (ev is None or x[ev] == 1.0) for v, ev in zip(x, self.evidence_, strict=True)
         ]

@@ -48,6 +48,7 @@ from serving.body_limit import BodyLimitMiddleware
 from serving.config import ApiSettings, features_dir, load_settings
 from serving.console import UPLOADS
 from serving.console import install as install_console
+from serving.deps import document_bearer_keys
 from serving.errors import add_problem_handlers
 from serving.limits import RateLimiter
 from serving.log_redaction import install_access_log_redaction
@@ -204,6 +205,7 @@ def create_app(settings: ApiSettings | None = None, model: AmanahModel | None = 
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     add_problem_handlers(app)  # added last: the request id is the outermost middleware
     app.include_router(api_router)
+    document_bearer_keys(app)
     app.include_router(metrics_router)
     install_console(app)
     install_access_log_redaction()  # console paths name members

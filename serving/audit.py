@@ -133,13 +133,14 @@ def _fields(entry: AuditEntry) -> dict[str, Any]:
 
 # built once: a statement built per call costs more than running it (`serving.store.repo`)
 _LOCK = text("SELECT pg_advisory_xact_lock(:key)")
-_HEAD = select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+_CHAIN = table_of(AuditEntry)
+_HEAD = select(_CHAIN.c.seq, _CHAIN.c.hash).order_by(_CHAIN.c.seq.desc()).limit(1)
 _INSERT = insert(table_of(AuditEntry))
 
 
 def _lock_chain(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_LOCK, {"key": ADVISORY_LOCK_KEY})
+        session.connection().execute(_LOCK, {"key": ADVISORY_LOCK_KEY})
     # SQLite: the transaction already holds the write lock (BEGIN IMMEDIATE)
 
 
@@ -151,7 +152,7 @@ def _head(session: Session) -> tuple[int, str]:
     could miss the entry of the writer it waited for, and the insert would then fail on
     the unique prev_hash instead of following it."""
     _lock_chain(session)
-    last = session.execute(_HEAD).first()
+    last = session.connection().execute(_HEAD).first()
     return (0, GENESIS) if last is None else (last.seq, last.hash)
 
 
@@ -185,7 +186,7 @@ def append(session: Session, entry: AuditEvent) -> AuditEntry:
     entry returned holds its seq and hash and is not attached to the session."""
     seq, prev_hash = _head(session)
     row = _links(seq, prev_hash, [entry], datetime.now(UTC))[0]
-    session.execute(_INSERT, row)
+    session.connection().execute(_INSERT, row)
     return AuditEntry(**row)
 
 

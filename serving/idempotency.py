@@ -93,7 +93,7 @@ def body_digest(body: dict[str, Any]) -> str:
 
 
 # built once (a select built per call costs more than running it: `serving.store.repo`)
-_STORED = select(IdempotencyRecord).where(
+_STORED = select(table_of(IdempotencyRecord)).where(
     IdempotencyRecord.partner_id == bindparam("partner_id"),
     IdempotencyRecord.key == bindparam("key"),
 )
@@ -101,8 +101,11 @@ _INSERT = insert(table_of(IdempotencyRecord))
 
 
 def stored(session: Session, claim: Claim) -> IdempotencyRecord | None:
-    """The record of the claim's partner and key, if any."""
-    return session.scalar(_STORED, {"partner_id": claim.partner_id, "key": claim.key})
+    """The record of the claim's partner and key, if any (read as a row on the session's
+    connection, then a detached record: no ORM entity loading on every POST)."""
+    params = {"partner_id": claim.partner_id, "key": claim.key}
+    row = session.connection().execute(_STORED, params).first()
+    return None if row is None else IdempotencyRecord(**row._asdict())
 
 
 def replay(found: IdempotencyRecord, claim: Claim) -> JSONResponse:
@@ -124,7 +127,7 @@ def record(session: Session, claim: Claim, status_code: int, response: dict[str,
     inserted at once (a Core statement, no ORM object to flush), so a key another request
     holds raises IntegrityError here, inside the callers' `try` (on PostgreSQL after
     waiting for that request's transaction to end)."""
-    session.execute(
+    session.connection().execute(
         _INSERT,
         {
             "partner_id": claim.partner_id, "key": claim.key, "body_digest": claim.body_digest,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from features.profile_store import ProfileStore
 from serving.api.scores import member_id_of
@@ -246,3 +246,23 @@ def test_audit_chain_holds_one_score_create_per_score(world: World) -> None:
         )
         assert scores and sorted(audited) == sorted(scores)
         assert session.scalar(select(func.count()).select_from(AuditEntry)) > len(scores)
+
+
+def test_a_score_is_two_transactions_the_reads_then_the_writes(world: World) -> None:
+    """The key, the consent and the idempotency record are read in one transaction (the
+    route is `reading_first`); the rows and the audit entry are written in a second."""
+    begun: list[object] = []
+    engine = world.app.state.engine
+
+    def count(connection: object) -> None:
+        begun.append(connection)
+
+    event.listen(engine, "begin", count)
+    try:
+        headers = {"Authorization": f"Bearer {world.keys['a']}", "Idempotency-Key": "two-tx"}
+        body = _body(world.members["ok"])
+        response = world.client.post("/v1/scores", json=body, headers=headers)
+    finally:
+        event.remove(engine, "begin", count)
+    assert response.status_code == 201, response.text
+    assert len(begun) == 2

@@ -14,12 +14,13 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from serving.app import Check, create_app, readiness
 from serving.config import DEFAULT_MODEL_URI, ApiSettings, SettingsError, load_settings
+from serving.deps import BEARER_SCHEME, bearer_key
 from serving.errors import PROBLEM_JSON, DomainError
 from serving.store import StoreError, current_revision, make_engine
 from serving.store.database import head_revision
@@ -196,6 +197,32 @@ def test_unexpected_error_is_a_500_problem_without_a_trace(
 def test_openapi_is_3_1_and_docs_are_served(client: TestClient) -> None:
     assert client.get("/openapi.json").json()["openapi"].startswith("3.1")
     assert client.get("/docs").status_code == 200
+
+
+def test_openapi_declares_the_bearer_key_on_every_v1_operation(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"][BEARER_SCHEME] == {
+        "type": "http", "scheme": "bearer", "description": "An Amanah API key: amk_live_...",
+    }  # fmt: skip
+    keyed = {p: ops for p, ops in schema["paths"].items() if p.startswith("/v1/")}
+    assert "/v1/scores" in keyed and "/v1/consents" in keyed
+    for operations in keyed.values():
+        for operation in operations.values():
+            assert operation["security"] == [{BEARER_SCHEME: []}]
+    assert "security" not in schema["paths"]["/healthz"]["get"]
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [
+        (None, None), ("", None), ("Bearer", None), ("Bearer   ", None),
+        ("Basic amk_live_x", None), ("Bearer amk_live_x", "amk_live_x"),
+        ("bearer amk_live_x ", "amk_live_x"), ("BEARER amk_live_x", "amk_live_x"),
+    ],
+)  # fmt: skip
+def test_bearer_key_reads_only_a_bearer_authorization(header: str | None, key: str | None) -> None:
+    headers = [] if header is None else [(b"authorization", header.encode())]
+    assert bearer_key(Request({"type": "http", "headers": headers})) == key
 
 
 @pytest.mark.parametrize("key", [None, "", "change-me", "CHANGE-ME-" + GOOD_KEY])

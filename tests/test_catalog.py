@@ -192,7 +192,11 @@ def _by_unit(unit: str) -> Feature:
         ("ledger_events_6m", 1234, "1.234", "1,234"),
         ("membership_months", 18.2, "18 bulan", "18 months"),
         ("membership_months", 17.5, "18 bulan", "18 months"),
+        ("membership_months", 1, "1 bulan", "1 month"),
+        ("membership_months", 0.6, "1 bulan", "1 month"),
+        ("membership_months", 0, "0 bulan", "0 months"),
         ("current_dpd", 45, "45 hari", "45 days"),
+        ("current_dpd", 1, "1 hari", "1 day"),
         ("share_instalments_on_time_12m", 0.75, "75%", "75%"),
         ("share_instalments_on_time_12m", 1.0, "100%", "100%"),
         ("coop_arrears_rate_3m", 0.0625, "6%", "6%"),
@@ -360,6 +364,21 @@ def test_evidence_flags_name_flag_features() -> None:
         _check_catalog([not_a_flag, feature("membership_months"), flag])
 
 
+def test_capped_by_names_a_thin_file_count_of_months_and_needs_a_window() -> None:
+    wajib = feature("wajib_months_paid_12m")
+    assert wajib.capped_by == "membership_months" and wajib.window_months == 12
+    lone = dataclasses.replace(wajib, family=wajib.name)
+    membership = feature("membership_months")
+    history = dataclasses.replace(membership, family=membership.name)
+    assert _check_catalog([lone, history])
+    for bad in ("has_prior_loan", "total_savings", "nope"):
+        others = [history, feature("has_prior_loan"), feature("total_savings")]
+        with pytest.raises(ValueError, match="must be a thin-file feature of the catalog"):
+            _check_catalog([dataclasses.replace(lone, capped_by=bad), *others])
+    with pytest.raises(ValueError, match="needs window_months"):
+        _check_catalog([dataclasses.replace(lone, window_months=None), history])
+
+
 def test_a_generic_feature_explains_a_bring_your_own_column() -> None:
     f = generic_feature("age", categorical=False, monotone=-1)
     assert f.risk_factor is RiskFactor.OTHER and f.monotone == -1
@@ -406,6 +425,8 @@ def test_the_generators_true_drivers_map_to_their_risk_factors() -> None:
         ("sembako_spend_12m", RiskFactor.AFFORDABILITY),
         ("loan_product", RiskFactor.LOAN_TERMS),
         ("tenor_months", RiskFactor.LOAN_TERMS),
+        # the instalment a larger amount brings is paid from the member's income
+        ("loan_amount", RiskFactor.AFFORDABILITY),
     ],
 )
 def test_selected_risk_factors(name: str, factor: RiskFactor) -> None:
@@ -554,6 +575,7 @@ def test_from_dict_refuses_an_unknown_key_naming_it() -> None:
         ("window_months", "12"),
         ("thin_file", "false"),
         ("missing_id", None),
+        ("capped_by", 12),
     ],
 )
 def test_from_dict_refuses_bad_values_naming_the_key(key: str, value: object) -> None:

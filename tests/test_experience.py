@@ -455,7 +455,7 @@ def test_frame_decide_takes_outside_and_checks_its_length() -> None:
 
 def test_policy_version_is_bumped_and_round_trips() -> None:
     policy = DecisionPolicy()
-    assert policy.version == "2026.12-2"
+    assert policy.version == "2026.12-3"
     assert DecisionPolicy.from_dict(json.loads(json.dumps(policy.to_dict()))) == policy
 
 

@@ -162,19 +162,52 @@ def test_uneconomic_terms_are_referred_without_a_risk_rule() -> None:
     assert row["expected_return"] == 55_000 * 0.99 - 0.01 * 750_000 - 60_000
 
 
-def test_thin_file_small_first_loan_passes_and_a_large_one_is_referred() -> None:
+def test_thin_file_small_first_loan_passes_and_a_large_one_is_offered_the_first_loan() -> None:
     assert _decide(months_of_history=3)["rule_codes"] == ["RISK_APPROVE"]
+    # Rp 6.000.000 asked by a member of 3 months: the Rp 5.000.000 first loan is approved
+    # (a counter-offer), not sent to the board
     row = _decide(months_of_history=3, loan_amount=6_000_000)
-    assert (row["decision"], row["rule_codes"]) == ("refer", ["THIN_FILE", "RISK_APPROVE"])
-    assert row["max_recommended_amount"] == 5_000_000  # a first loan starts small
+    assert (row["decision"], row["rule_codes"]) == ("approve", ["THIN_FILE", "RISK_APPROVE"])
+    assert row["approved_amount"] == row["max_recommended_amount"] == 5_000_000
+    assert row["instalment"] == 590_000  # of the amount requested
+    # the risk and the return are judged on the first loan: the standard loan's
+    assert row["expected_return"] == 643_500
+    assert "di bawah batas 15,7% untuk pinjaman ini" in row["reason_id"]
     assert row["reason_id"].startswith(
-        "Riwayat transaksi di koperasi baru 3 bulan; pinjaman pertama di atas Rp 5.000.000 "
-        "perlu ditinjau petugas."
+        "Riwayat transaksi di koperasi baru 3 bulan; pinjaman pertama paling besar "
+        "Rp 5.000.000: jumlah yang lebih besar dapat diajukan setelah riwayat pembayarannya "
+        "terlihat, atau ditinjau petugas."
     )
+    assert row["reason_en"].startswith(
+        "Only 3 months of transaction history at the cooperative; a first loan is at most "
+        "Rp 5.000.000: a larger amount can be asked for once her repayments show"
+    )
+    # where less than the first loan fits, less is offered; where not even the minimum
+    # loan fits, affordability declines
+    reduced = _decide(months_of_history=3, loan_amount=15_000_000,
+                      estimated_monthly_income=1_600_000)  # fmt: skip
+    # 35% of 1.600.000 less 200.000 leaves 360.000/month: 3.650.000 at 12 months
+    # (358.917/month; 3.700.000 would be 363.833)
+    assert reduced["rule_codes"] == ["THIN_FILE", "AFFORDABILITY_REDUCE", "RISK_APPROVE"]
+    assert reduced["approved_amount"] == reduced["max_recommended_amount"] == 3_650_000
+    poor = _decide(months_of_history=3, loan_amount=6_000_000,
+                   estimated_monthly_income=2_000_000, existing_debt_service=650_000)  # fmt: skip
+    assert (poor["decision"], poor["rule_codes"]) == (
+        "decline",
+        ["AFFORDABILITY_DECLINE", "THIN_FILE", "RISK_APPROVE"],
+    )
+    # any referring rule still refers, and then nothing is approved
+    referred = _decide(months_of_history=3, loan_amount=6_000_000, prior_loans_defaulted=1)
+    assert referred["rule_codes"] == ["PAST_DEFAULT", "THIN_FILE", "RISK_APPROVE"]
+    assert referred["decision"] == "refer" and referred["approved_amount"] is pd.NA
+    unknown = _decide(months_of_history=3, loan_amount=9_000_000, estimated_monthly_income=None)
+    assert unknown["rule_codes"] == ["NO_INCOME_DATA", "THIN_FILE", "RISK_APPROVE"]
+    assert unknown["expected_return"] == 643_500  # judged on the first loan
     # a thin file is never declined by risk, and 6.0 months is no longer thin
     risky = _decide(months_of_history=5.9, pd=0.30, loan_amount=6_000_000)
-    assert risky["rule_codes"] == ["THIN_FILE", "RISK_REFER"]
+    assert (risky["decision"], risky["rule_codes"]) == ("refer", ["RISK_REFER", "THIN_FILE"])
     assert _decide(months_of_history=6.0, pd=0.30)["rule_codes"] == ["RISK_DECLINE"]
+    assert _decide(months_of_history=6.0, loan_amount=6_000_000)["approved_amount"] == 6_000_000
 
 
 def test_affordability_reduce_is_a_counter_offer_on_ledger_income() -> None:
@@ -329,9 +362,16 @@ def test_score_only_row_is_judged_on_the_reference_loan() -> None:
     assert "batas 15,7%" in row["reason_id"]  # the reference loan is the standard one
     assert row["instalment"] is pd.NA and row["expected_return"] is pd.NA
     assert row["max_recommended_amount"] is pd.NA
-    thin = _decide(loan_amount=None, tenor_months=None, flat_monthly_rate=None,
-                   months_of_history=2)  # fmt: skip
-    assert thin["rule_codes"] == ["THIN_FILE", "RISK_APPROVE"]
+    score_only: dict[str, object] = dict(loan_amount=None, tenor_months=None,
+                                         flat_monthly_rate=None)  # fmt: skip
+    thin = _decide(**score_only, months_of_history=2)
+    assert (thin["decision"], thin["rule_codes"]) == ("approve", ["THIN_FILE", "RISK_APPROVE"])
+    assert thin["approved_amount"] is pd.NA
+    # a thin file's reference loan is at most a first loan: Rp 10.000.000 is judged at
+    # Rp 5.000.000 (limit 15,7%) for her, at its own limit of 16,2% for others
+    big = DecisionPolicy(economics=LendingEconomics(reference_amount=10_000_000))
+    assert "batas 15,7%" in _decide(big, **score_only, months_of_history=2)["reason_id"]
+    assert "batas 16,2%" in _decide(big, **score_only)["reason_id"]
 
 
 def test_every_rule_fires_somewhere_and_texts_are_declared_once() -> None:

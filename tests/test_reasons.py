@@ -25,11 +25,13 @@ def _writer(**kwargs: float) -> ReasonWriter:
 
 
 def _row() -> np.ndarray:
-    """A member with a value for every feature (evidence flags set)."""
+    """A member with a value for every feature (evidence flags set), a member for longer
+    than any window (no count is capped by her membership)."""
     X = np.ones((1, len(NAMES)))
     for j, f in enumerate(CATALOG):
         if f.dtype == "category":
             X[0, j] = 0.0
+    X[0, _col("membership_months")] = 36.0
     return X
 
 
@@ -211,3 +213,95 @@ def test_grouped_by_five_c_in_the_officers_order() -> None:
     grouped = group_by_five_c(reasons)
     assert list(grouped) == ["character", "capacity"]
     assert len(grouped["capacity"]) == 2
+
+
+def _capped_member(months: float, paid: float) -> tuple[np.ndarray, np.ndarray]:
+    """A member of `months` months whose wajib count over 12 months is `paid` and costs her
+    0.3 log-odds (the typical member paid 12 of 12); her share of months paid is 1."""
+    X, phi = _row(), np.zeros((1, len(NAMES)))
+    X[0, _col("membership_months")] = months
+    X[0, _col("months_of_history")] = months
+    X[0, _col("wajib_months_paid_12m")] = paid
+    phi[0, _col("wajib_months_paid_12m")] = 0.3
+    return X, phi
+
+
+def _explained_both_ways(phi: np.ndarray, X: np.ndarray) -> list[dict[str, object]]:
+    """One row's reasons, from the plain-Python path and (checked equal) the vectorised one."""
+    single = _writer().explain(phi, X)[0]
+    assert _writer().explain(np.repeat(phi, 9, axis=0), np.repeat(X, 9, axis=0))[0] == single
+    return single
+
+
+def test_the_catalog_caps_the_counts_of_months_since_joining_by_the_membership() -> None:
+    capped = {f.name: (f.capped_by, f.window_months) for f in CATALOG if f.capped_by}
+    assert capped == {
+        "wajib_months_paid_12m": ("membership_months", 12),
+        "longest_wajib_streak_24m": ("membership_months", 24),
+        "months_with_sales_12m": ("membership_months", 12),
+    }
+    assert [NAMES[j] for j, _, _ in _writer().capped_] == list(capped)
+
+
+def test_a_count_capped_by_a_short_membership_speaks_for_the_thin_file() -> None:
+    """Paid every month of her 4 since joining: "wajib paid only 4 of the last 12 months" is
+    not her discipline, it is how new she is; worded by her membership."""
+    X, phi = _capped_member(4.5, 4.0)
+    (reason,) = _explained_both_ways(phi, X)
+    assert reason["feature"] == "membership_months"
+    assert reason["factor"] == RiskFactor.THIN_FILE.value
+    assert reason["impact_logodds"] == pytest.approx(0.3)  # the count's contribution, whole
+    assert reason["text_id"] == reason_text(feature("membership_months"), 4.5, True, "id")
+    assert "12 bulan" not in reason["text_id"]
+    # the partial joining month aside: 3 whole months after the joining month, all paid
+    X, phi = _capped_member(4.9, 3.0)
+    assert _explained_both_ways(phi, X)[0]["feature"] == "membership_months"
+
+
+@pytest.mark.parametrize(
+    ("months", "paid"),
+    [
+        (36.0, 4.0),  # a member for longer than the window: her count is her discipline
+        (12.0, 4.0),  # a member for the whole window
+        (9.5, 4.0),  # months missed since joining: the count is not capped
+        (np.nan, 4.0),  # her membership unknown
+    ],
+)
+def test_a_count_not_capped_by_the_membership_keeps_its_own_reason(
+    months: float, paid: float
+) -> None:
+    X, phi = _capped_member(months, paid)
+    (reason,) = _explained_both_ways(phi, X)
+    assert reason["feature"] == "wajib_months_paid_12m"
+    assert reason["factor"] == RiskFactor.REPAYMENT_DISCIPLINE.value
+
+
+def test_moving_a_capped_count_keeps_the_rows_sum_and_leaves_phi_alone() -> None:
+    X, phi = _capped_member(4.5, 4.0)
+    X = np.vstack([X, _capped_member(36.0, 4.0)[0]])
+    phi = np.vstack([phi, phi])
+    phi[:, _col("membership_months")] = 0.05
+    before = phi.copy()
+    moved = _writer().capped_to_history(phi, X)
+    np.testing.assert_array_equal(phi, before)  # the attribution itself is not changed
+    np.testing.assert_allclose(moved.sum(axis=1), phi.sum(axis=1), rtol=0, atol=1e-15)
+    assert moved[0, _col("wajib_months_paid_12m")] == 0.0
+    assert moved[0, _col("membership_months")] == pytest.approx(0.35)
+    np.testing.assert_array_equal(moved[1], phi[1])  # a long-standing member: unchanged
+
+
+def test_capped_counts_are_moved_alike_for_one_row_and_for_a_batch() -> None:
+    """The plain-Python path of a few rows and the vectorised one choose the same reasons."""
+    rng = np.random.default_rng(3)
+    X = np.repeat(_row(), 40, axis=0)
+    months = rng.choice([0.5, 2.0, 4.5, 7.9, 11.5, 13.0, 30.0, np.nan], 40)
+    X[:, _col("membership_months")] = months
+    X[:, _col("months_of_history")] = months
+    for name in ("wajib_months_paid_12m", "longest_wajib_streak_24m", "months_with_sales_12m"):
+        X[:, _col(name)] = np.floor(np.nan_to_num(months)) - rng.integers(0, 3, 40)
+    phi = rng.normal(0.0, 0.2, X.shape)
+    writer = _writer()
+    batch = writer.explain(phi, X)
+    single = [writer.explain(phi[i : i + 1], X[i : i + 1])[0] for i in range(len(X))]
+    assert batch == single
+    assert any(r["feature"] == "membership_months" for row in batch for r in row)

@@ -181,6 +181,11 @@ _POLICIES = (
         max_share_of_disposable_income=0.5,
         max_seasonal_adjustment=1.0,
     ),
+    # a reference loan above a thin file's first loan: score-only thin files are judged on less
+    DecisionPolicy(
+        economics=LendingEconomics(reference_amount=10_000_000),
+        thin_file_max_amount=3_000_000,
+    ),
 )
 _LABEL = st.one_of(
     st.sampled_from(["loan_amount", "tenor_months"]),
