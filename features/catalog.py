@@ -46,6 +46,7 @@ from typing import Any, Literal, get_args
 from features.ledger.enums import LoanProduct, LoanPurpose, Sector
 from features.wording import (
     Lang,
+    counted,
     format_int,
     format_number,
     format_percent,
@@ -2469,11 +2470,6 @@ _MONTH_WORD: dict[Lang, tuple[str, str]] = {"id": ("bulan", "bulan"), "en": ("mo
 _DAY_WORD: dict[Lang, tuple[str, str]] = {"id": ("hari", "hari"), "en": ("day", "days")}
 
 
-def _counted(n: int, words: dict[Lang, tuple[str, str]], lang: Lang) -> str:
-    """ "1 month", "3 months", "1 bulan": the number and the unit's word for it."""
-    return f"{format_int(n, lang)} {words[lang][0] if n == 1 else words[lang][1]}"
-
-
 # ledger values of the categorical features, as an officer reads them ("fisher" -> "Nelayan")
 _CATEGORY_LABELS: dict[str, tuple[str, str]] = {
     m.value: (m.label_id, m.label_en) for e in (Sector, LoanPurpose, LoanProduct) for m in e
@@ -2509,9 +2505,9 @@ def format_value(f: Feature, value: float | str | None, lang: Lang = "id") -> st
         case "count":
             return format_int(round_half_up_int(x), lang)
         case "months":
-            return _counted(round_half_up_int(x), _MONTH_WORD, lang)
+            return counted(round_half_up_int(x), *_MONTH_WORD[lang], lang)
         case "days":
-            return _counted(round_half_up_int(x), _DAY_WORD, lang)
+            return counted(round_half_up_int(x), *_DAY_WORD[lang], lang)
         case "share":
             percent = x * 100
             if abs(percent - math.floor(percent) - 0.5) < 1e-6:  # near a tie: exactly

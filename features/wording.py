@@ -140,6 +140,12 @@ def format_int(n: int, lang: Lang) -> str:
     return text.replace(",", ".") if lang == "id" else text
 
 
+def counted(n: int, one: str, many: str, lang: Lang) -> str:
+    """A count and its noun: "1 month", "1,500 members" (en), "3 bulan" (id: pass the same
+    word twice, the noun does not inflect)."""
+    return f"{format_int(n, lang)} {one if n == 1 else many}"
+
+
 def _grouped(d: Decimal, decimals: int, lang: Lang, trailing_zeros: bool) -> str:
     """An already rounded ``d`` with thousands grouping and the language's separators."""
     text = f"{d:,.{decimals}f}"

@@ -31,6 +31,7 @@ from features.catalog import (
     monotone_constraints,
 )
 from features.dask_cluster import dask_client
+from features.wording import counted
 from models.artifact import AmanahModel
 from models.calibration import PDCalibrator
 from models.decision_figures import decision_figures
@@ -232,8 +233,8 @@ def check_evidence(parts: dict[str, np.ndarray], minimum: int = MIN_EVENTS) -> N
     """Refuse to train where a part is too small to measure anything: a model validated on a
     dozen defaults has an AUC nobody can trust, and a gate cannot judge it."""
     short = [
-        f"{name} holds {_count(int(y.sum()), 'default')} and "
-        f"{_count(int(len(y) - y.sum()), 'repaid loan')}"
+        f"{name} holds {counted(int(y.sum()), 'default', 'defaults', 'en')} and "
+        f"{counted(int(len(y) - y.sum()), 'repaid loan', 'repaid loans', 'en')}"
         for name, y in parts.items()
         if y.sum() < minimum or len(y) - y.sum() < minimum
     ]
@@ -244,10 +245,6 @@ def check_evidence(parts: dict[str, np.ndarray], minimum: int = MIN_EVENTS) -> N
             + f". Each needs at least {minimum} of each; add members, cooperatives or "
             "months of history"
         )
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def train_model(

@@ -135,7 +135,7 @@ def _fields(entry: AuditEntry) -> dict[str, Any]:
 _LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _CHAIN = table_of(AuditEntry)
 _HEAD = select(_CHAIN.c.seq, _CHAIN.c.hash).order_by(_CHAIN.c.seq.desc()).limit(1)
-_INSERT = insert(table_of(AuditEntry))
+_INSERT = insert(_CHAIN)
 
 
 def _lock_chain(session: Session) -> None:

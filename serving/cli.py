@@ -38,7 +38,7 @@ from features.ledger.store import Ledger, LedgerNotFoundError
 from features.ledger.summary import LedgerSummary, summarise
 from features.pipeline import build_features
 from features.settings import get_settings
-from features.wording import format_rupiah
+from features.wording import counted, format_rupiah
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -100,7 +100,7 @@ def _step(description: str) -> Iterator[None]:
 
 def plural(n: int, noun: str, nouns: str | None = None) -> str:
     """ "1 cooperative", "2 cooperatives", "1,500 members" (thousands separated)."""
-    return f"{n:,} {noun if n == 1 else (nouns or noun + 's')}"
+    return counted(n, noun, nouns or noun + "s", "en")
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

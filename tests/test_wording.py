@@ -16,6 +16,8 @@ from features.wording import (
     LANGS,
     MONTHS_EN,
     MONTHS_ID,
+    Lang,
+    counted,
     format_date,
     format_number,
     format_percent,
@@ -327,3 +329,18 @@ def test_shares_are_written_as_the_exact_path_writes_them(x: float) -> None:
     assert share.unit == "share"
     for lang in ("id", "en"):
         assert format_value(share, x, lang) == format_percent(x, lang, 0)
+
+
+@pytest.mark.parametrize(
+    ("n", "one", "many", "lang", "expected"),
+    [
+        (1, "month", "months", "en", "1 month"),
+        (0, "month", "months", "en", "0 months"),
+        (1_500, "member", "members", "en", "1,500 members"),
+        (1_500, "bulan", "bulan", "id", "1.500 bulan"),
+    ],
+)
+def test_counted_says_the_number_and_its_noun(
+    n: int, one: str, many: str, lang: Lang, expected: str
+) -> None:
+    assert counted(n, one, many, lang) == expected
