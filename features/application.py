@@ -16,6 +16,15 @@ denominator is 0 or missing).
   property test holds the two paths equal).
 - `application_frame(profiles, requests)` is the batch version (batch scoring).
 
+The seasonal load of the term, `term_sales_index`, is the mean over the calendar months of
+the first `TERM_INDEX_MONTHS` instalments (the months after the application month, as
+many as the tenor) of the profile's calendar-month sales index (`SALES_INDEX_COLUMNS`:
+the sales of the member's business sector in her cooperative in that calendar month over
+their monthly average, from the 24 full months before T; see docs/features.md). The index
+travels in the profile beside the features, as the ratios' inputs do; it is not a model
+feature. A profile without those columns (built before them, or made by hand) gives a
+missing `term_sales_index`, as a member of a new sector does.
+
 The member's declarations on the form (`DECLARED_COLUMNS`: declared monthly income and
 household expenses in Rupiah, and whether an officer verified them) travel with the
 application under the ledger's column names, as float64 (income_verified 1.0 / 0.0, NaN
@@ -74,6 +83,7 @@ REQUEST_FEATURES: tuple[str, ...] = (
     "instalment_to_income",
     "instalment_to_sembako_spend",
     "debt_service_to_income",
+    "term_sales_index",
 )
 # the profile's features the ratios are computed from
 PROFILE_INPUTS: tuple[str, ...] = (
@@ -81,6 +91,11 @@ PROFILE_INPUTS: tuple[str, ...] = (
     "sembako_spend_12m",
     "existing_debt_service",
 )
+# the profile's calendar-month sales index (January to December), not features: the
+# seasonal load of the term is computed from it (module docstring)
+SALES_INDEX_COLUMNS: tuple[str, ...] = tuple(f"sales_index_m{m:02d}" for m in range(1, 13))
+# the instalments whose months the term's seasonal load averages: those of the first year
+TERM_INDEX_MONTHS = 12
 CATEGORICAL_REQUEST_FEATURES = frozenset({"application_month", "loan_purpose", "loan_product"})
 RATIO_CAP = 20.0
 # the bounds a ledger loan must satisfy (features/ledger/contracts.py): a request outside
@@ -299,6 +314,35 @@ def _month_labels(dates: Any) -> Array:
     return np.asarray(_MONTH_LABELS[index])
 
 
+def _calendar_months(dates: Any) -> Array:
+    """1..12 for each date's calendar month, NaN where missing."""
+    months = pd.DatetimeIndex(pd.to_datetime(np.asarray(dates).ravel())).month
+    return np.asarray(months, dtype=float)
+
+
+def _term_sales_index(profile: Mapping[str, Any] | pd.DataFrame, tenor: Any, dates: Any) -> Array:
+    """Mean of the profile's sales index over the calendar months of the first
+    `TERM_INDEX_MONTHS` instalments (the months after the application month); NaN where the
+    tenor, the date or an index month is missing."""
+    tenor = np.asarray(tenor, dtype=float).ravel()
+    month = _calendar_months(dates)
+    n = len(tenor)
+    index = np.column_stack(
+        [
+            np.asarray(profile[c], dtype=float).ravel() if c in profile else np.full(n, np.nan)
+            for c in SALES_INDEX_COLUMNS
+        ]
+    ).reshape(n, len(SALES_INDEX_COLUMNS))
+    ok = np.isfinite(tenor) & (tenor >= 1) & np.isfinite(month)
+    count = np.where(ok, np.minimum(np.floor(np.where(ok, tenor, 1.0)), TERM_INDEX_MONTHS), 1.0)
+    first = np.where(ok, month, 1.0).astype(np.int64) - 1  # 0 = January
+    rows = np.arange(n)
+    total = np.zeros(n)
+    for k in range(1, TERM_INDEX_MONTHS + 1):
+        total = np.where(k <= count, total + index[rows, (first + k) % 12], total)
+    return np.asarray(np.where(ok, total / count, np.nan))
+
+
 def request_features(
     profile: Mapping[str, Any] | pd.DataFrame,
     principal: Any,
@@ -314,6 +358,8 @@ def request_features(
     profiles; the other arguments are aligned arrays of the request terms in ledger units
     (Rupiah, months, a fraction a month, ledger values for purpose and product, dates).
     Missing terms (NaN, None) give missing features: current profiles have no request.
+    The `SALES_INDEX_COLUMNS` are read when `profile` holds them (`term_sales_index` is
+    missing otherwise).
     """
     instalment = proposed_instalment(principal, tenor, rate)
     income = np.asarray(profile["estimated_monthly_income"], dtype=float)
@@ -329,6 +375,7 @@ def request_features(
         "instalment_to_income": _capped_ratio(instalment, income),
         "instalment_to_sembako_spend": _capped_ratio(instalment, spend),
         "debt_service_to_income": _capped_ratio(instalment + existing, income),
+        "term_sales_index": _term_sales_index(profile, tenor, application_date),
     }
 
 
@@ -418,6 +465,15 @@ def _one_instalment(principal: float, tenor: float, rate: float) -> float:
     return principal / tenor + principal * rate
 
 
+def _one_term_index(profile: Mapping[str, Any], tenor: float, month: int) -> float:
+    """`_term_sales_index` for one request, in plain floats (same additions, same order)."""
+    count = min(math.floor(tenor), TERM_INDEX_MONTHS)
+    total = 0.0
+    for k in range(1, count + 1):
+        total += _number(profile.get(SALES_INDEX_COLUMNS[(month - 1 + k) % 12]))
+    return total / count
+
+
 def _one_declared(value: object) -> object:
     """A `declared_inputs` value for one request: the figure (or income_verified 1.0 /
     0.0) as a float, None where not given."""
@@ -453,6 +509,9 @@ def application_record(profile: Mapping[str, Any], request: LoanRequest) -> dict
     record["instalment_to_income"] = _plain(_one_ratio(instalment, income))
     record["instalment_to_sembako_spend"] = _plain(_one_ratio(instalment, spend))
     record["debt_service_to_income"] = _plain(_one_ratio(instalment + existing, income))
+    record["term_sales_index"] = _plain(
+        _one_term_index(profile, tenor, request.application_date.month)
+    )
     record["declared_monthly_income"] = _one_declared(request.declared_monthly_income)
     record["declared_household_expenses"] = _one_declared(request.declared_household_expenses)
     record["income_verified"] = _one_declared(request.income_verified)

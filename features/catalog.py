@@ -1205,6 +1205,68 @@ CATALOG: tuple[Feature, ...] = (
             "season cannot be judged yet."
         ),
     ),
+    # The seasonal load of the requested term (features.application): the months the loan's
+    # instalments fall due, read against the calendar of the member's line of business in her
+    # cooperative. seasonal_dip_depth says how deep her lean season is, this when it falls.
+    # Pooled over the sector's members rather than her own months: one or two years of one
+    # member's sales give each calendar month one or two noisy values (measured in the README).
+    Feature(
+        name="term_sales_index",
+        dtype="float",
+        unit="share",
+        window_months=24,
+        group=FiveC.CAPACITY,
+        risk_factor=RiskFactor.SEASONALITY,
+        family="term_sales_index",
+        monotone=-1,
+        description_id=(
+            "Beban musim pada masa angsuran: rata-rata indeks penjualan usaha sejenis (sektor "
+            "usaha anggota di koperasi ini; 100% = bulan biasa, dari 24 bulan terakhir) pada "
+            "bulan-bulan jatuh tempo 12 angsuran pertama."
+        ),
+        description_en=(
+            "Seasonal load of the term: mean sales index of the member's line of business in "
+            "this cooperative (100% = a usual month, from the last 24 months) over the months "
+            "the first 12 instalments fall due."
+        ),
+        raises_risk_id=(
+            "Angsuran jatuh pada bulan-bulan yang lebih sepi bagi usaha sejenis di koperasi ini: "
+            "penjualan di bulan-bulan itu rata-rata {value} dari penjualan bulan biasa."
+        ),
+        raises_risk_en=(
+            "The instalments fall due in the leaner months of this line of business in the "
+            "cooperative: sales in those months average {value} of a usual month."
+        ),
+        lowers_risk_id=(
+            "Angsuran jatuh pada bulan-bulan yang cukup ramai bagi usaha sejenis di koperasi ini: "
+            "penjualan di bulan-bulan itu rata-rata {value} dari penjualan bulan biasa."
+        ),
+        lowers_risk_en=(
+            "The instalments fall due in fair months for this line of business in the "
+            "cooperative: sales in those months average {value} of a usual month."
+        ),
+        improve_id=(
+            "Musim usaha di luar kendali anggota; petugas dapat mempertimbangkan jadwal angsuran "
+            "musiman (angsuran lebih kecil di bulan sepi, lebih besar di bulan ramai) atau waktu "
+            "pencairan lain, dan anggota dapat menyisihkan simpanan sukarela di musim ramai."
+        ),
+        improve_en=(
+            "The business season is outside the member's control; an officer can consider a "
+            "seasonal instalment schedule (smaller instalments in lean months, larger in busy "
+            "ones) or another disbursement date, and the member can put voluntary savings aside "
+            "in the busy season."
+        ),
+        missing_id=(
+            "Penjualan usaha sejenis di koperasi ini belum tercatat untuk setiap bulan dalam "
+            "setahun (atau syarat pinjaman belum tersedia), sehingga musim pada masa angsuran "
+            "belum dapat dinilai."
+        ),
+        missing_en=(
+            "Sales of this line of business in the cooperative are not on record for every month "
+            "of the year (or the loan terms are not), so the season of the instalment months "
+            "cannot be judged yet."
+        ),
+    ),
     Feature(
         name="months_with_sales_12m",
         dtype="float",

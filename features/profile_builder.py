@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features.application import request_features
+from features.application import SALES_INDEX_COLUMNS, request_features
 from features.catalog import categorical_names, feature_names
 from features.labels import DEFAULT_DPD
 from features.ledger.enums import Direction, PaymentMethod, SavingsKind
@@ -37,6 +37,7 @@ DAY_BITS = 24  # day keys: member << 24 | day (NEVER = 2^23 fits)
 DAYS_PER_MONTH = 30.4375
 W6, W12, W24 = 183, 365, 730
 ARREARS_DPD = 30
+SALES_INDEX_MONTHS = 24  # the full months before T's month the sector's sales index reads
 
 
 def _months(days: Array) -> Array:
@@ -250,6 +251,18 @@ class RepaymentProfileBuilder:
         self.sales_ = _sum_at(
             shape, j_mem, _months(j_day) - self.base_month_, sa["amount"].to_numpy(float)
         )
+        # per business sector and month: sales in members' member months, and those months
+        sector_codes, _ = pd.factorize(members["sector"])  # -1 without a sector
+        self.sector_code_ = sector_codes.astype(np.int64)
+        n_sectors = int(self.sector_code_.max(initial=-1)) + 2  # the last row: no sector
+        row = np.where(self.sector_code_ >= 0, self.sector_code_, n_sectors - 1)
+        join_month = _months(self.join_day_) - self.base_month_
+        in_member_month = np.arange(n_months)[None, :] > join_month[:, None]
+        self.sector_sales_ = np.zeros((n_sectors, n_months))
+        np.add.at(self.sector_sales_, row, np.where(in_member_month, self.sales_, 0.0))
+        self.sector_member_months_ = np.zeros((n_sectors, n_months))
+        np.add.at(self.sector_member_months_, row, in_member_month.astype(float))
+        self.sector_sales_[-1] = self.sector_member_months_[-1] = 0.0
         # purchases: amounts and counts per member x month, all from one flat index
         p_flat = p_mem.astype(np.int64) * shape[1] + (_months(p_day) - self.base_month_)
         size = shape[0] * shape[1]
@@ -381,6 +394,7 @@ class RepaymentProfileBuilder:
         self._savings(mem, t, f)
         self._instalments(mem, t, f)
         self._social(mem, t, f)
+        self._sales_index(mem, t, f)
         # the loan applied for (missing for current profiles): computed in one place, the
         # one serving uses too; the application month is the month of T
         f.update(
@@ -405,6 +419,9 @@ class RepaymentProfileBuilder:
             n: pd.Categorical(f[n]) if n in categorical else np.asarray(f[n], dtype=float)
             for n in names
         }
+        # the sector's calendar-month sales index travels beside them (not features)
+        for n in SALES_INDEX_COLUMNS:
+            columns[n] = np.asarray(f[n], dtype=float)
         out = pd.concat(
             [req[["request_id", "member_id", "as_of"]], pd.DataFrame(columns, index=req.index)],
             axis=1,
@@ -486,6 +503,35 @@ class RepaymentProfileBuilder:
             streak = np.where(is_paid, streak + 1, 0)
             best = np.maximum(best, streak)
         f["longest_wajib_streak_24m"] = best
+
+    def _sales_index(self, mem: Array, t: Array, f: dict[str, Array]) -> None:
+        """The calendar-month sales index of each member's business sector in the
+        cooperative, from the `SALES_INDEX_MONTHS` full months before T's month: per
+        calendar month, sales per member month over sales per member month of the whole
+        window; missing (all 12) when a calendar month has no member month or nothing sold."""
+        mt = _months(t) - self.base_month_
+        width = max(self.sales_.shape[1], int(mt.max(initial=0)) + 1)
+        sales = _widen(self.sector_sales_, width, 0.0)
+        # months after the ledger's last are member months of everyone who had joined (no
+        # sales then): the last column, where every member has joined, repeated
+        member_months = self.sector_member_months_
+        if width > member_months.shape[1]:
+            extra = np.repeat(member_months[:, -1:], width - member_months.shape[1], axis=1)
+            member_months = np.concatenate([member_months, extra], axis=1)
+        calendar = (self.base_month_ + np.arange(width)) % 12  # 0 = January
+        by_calendar = (calendar[:, None] == np.arange(12)[None, :]).astype(float)
+        ago = mt[:, None] - np.arange(width)[None, :]
+        window = ((ago >= 1) & (ago <= SALES_INDEX_MONTHS)).astype(float)
+        # members without a sector read the empty last row: no index
+        row = np.where(self.sector_code_ >= 0, self.sector_code_, len(sales) - 1)[mem]
+        sold = (window * sales[row]) @ by_calendar
+        months = (window * member_months[row]) @ by_calendar
+        per_month = _ratio(sold.sum(1), months.sum(1))
+        ok = (months > 0).all(1) & (per_month > 0)
+        index = _ratio(sold, months) / np.where(ok, per_month, 1.0)[:, None]
+        index = np.where(ok[:, None], index, np.nan)
+        for c, name in enumerate(SALES_INDEX_COLUMNS):
+            f[name] = index[:, c]
 
     def _savings(self, mem: Array, t: Array, f: dict[str, Array]) -> None:
         sv = self.savings_

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from features.application import SALES_INDEX_COLUMNS
 from features.catalog import categorical_names, feature_names
 
 EPOCH = date(1970, 1, 1)
@@ -208,8 +209,9 @@ def reference_profile(
     collateral(ledger, member, t, f)
     condition(ledger, member, t, principal, tenor, rate, purpose, product, f)
     thin_file(ledger, member, t, f)
+    seasonal_term(ledger, member, t, tenor, f)
 
-    names = feature_names()
+    names = (*feature_names(), *SALES_INDEX_COLUMNS)
     assert set(f) == set(names), sorted(set(names) ^ set(f))
     return {name: f[name] for name in names}
 
@@ -545,6 +547,44 @@ def thin_file(ledger: ReferenceLedger, member: dict[str, Any], t: int, f: dict[s
     )
 
 
+def seasonal_term(
+    ledger: ReferenceLedger, member: dict[str, Any], t: int, tenor, f: dict[str, object]
+):
+    """The sector's calendar-month sales index (not a feature) and `term_sales_index`."""
+    mt = month_of_day(t)
+    window = range(mt - 24, mt)
+    peers = {
+        m["member_id"]: month_of_day(m["join_date"])
+        for m in ledger.members
+        if member["sector"] is not None and m["sector"] == member["sector"]
+    }
+    member_months = [0] * 12  # by calendar month, 0 = January
+    for p in window:
+        for join_month in peers.values():
+            if p > join_month:
+                member_months[p % 12] += 1
+    sold = [0.0] * 12
+    for r in ledger.produce_sales:
+        join_month = peers.get(r["member_id"])
+        p = month_of_day(r["date"])
+        if join_month is not None and p in window and p > join_month:
+            sold[p % 12] += r["amount"]
+    per_month = divide(sum(sold), sum(member_months))
+    if all(n > 0 for n in member_months) and not is_missing(per_month) and per_month > 0:
+        index = [divide(sold[c], member_months[c]) / per_month for c in range(12)]
+    else:
+        index = [NAN] * 12
+    for c, name in enumerate(SALES_INDEX_COLUMNS):
+        f[name] = index[c]
+    if is_missing(tenor):
+        f["term_sales_index"] = NAN
+        return
+    month = (EPOCH + timedelta(days=t)).month
+    count = min(int(tenor), 12)
+    due_months = [(month - 1 + k) % 12 for k in range(1, count + 1)]
+    f["term_sales_index"] = sum(index[c] for c in due_months) / count
+
+
 # ----------------------------------------------------------------------------- comparison
 
 
@@ -554,7 +594,8 @@ def compare_profiles(
     rtol: float = 1e-9,
     atol: float = 1e-9,
 ) -> list[str]:
-    """Human-readable differences between two profiles over every catalog feature.
+    """Human-readable differences between two profiles over every catalog feature and
+    the sector's sales index that travels beside them (when either profile holds it).
 
     Missing on both sides (None/NaN/NA) is equal; categories are compared as text; numbers
     are equal when within `rtol` relative or `atol` absolute difference (infinities must
@@ -562,7 +603,8 @@ def compare_profiles(
     """
     categorical = set(categorical_names())
     problems: list[str] = []
-    for name in feature_names():
+    index = [c for c in SALES_INDEX_COLUMNS if c in fast_row or c in ref]  # when either has it
+    for name in (*feature_names(), *index):
         if name not in fast_row or name not in ref:
             side = "fast" if name not in fast_row else "reference"
             problems.append(f"{name}: missing from the {side} profile")

@@ -15,6 +15,7 @@ import pytest
 
 from features.application import (
     REQUEST_FEATURES,
+    SALES_INDEX_COLUMNS,
     LoanRequest,
     LoanRequestError,
     application_frame,
@@ -330,3 +331,74 @@ def test_application_frame_refuses_bad_rows_naming_them() -> None:
         application_frame(profiles, requests.assign(application_date=["2025-07-02", "2025-06-01"]))
     with pytest.raises(LoanRequestError, match=r"missing column\(s\) flat_monthly_rate"):
         application_frame(profiles, requests.drop(columns="flat_monthly_rate"))
+
+
+# ----------------------------------------------------------------------------- the term's season
+def _indexed_profile() -> dict[str, Any]:
+    """A fetched-profile dict whose sector index reads 0.5 in December to February, 1.2 in
+    March to November (mean about 1), and the ratios' inputs."""
+    profile: dict[str, Any] = {
+        "member_id": "M1",
+        "as_of": "2025-01-01",
+        "estimated_monthly_income": 1e6,
+        "sembako_spend_12m": 2e5,
+        "existing_debt_service": 0.0,
+    }
+    for month, name in enumerate(SALES_INDEX_COLUMNS, start=1):
+        profile[name] = 0.5 if month in (12, 1, 2) else 1.2
+    return profile
+
+
+def _terms(tenor: int, applied: date) -> LoanRequest:
+    return LoanRequest(
+        amount=3_000_000,
+        tenor_months=tenor,
+        purpose="equipment",
+        flat_monthly_rate=0.015,
+        application_date=applied,
+    )
+
+
+@pytest.mark.parametrize(
+    ("tenor", "applied", "expected"),
+    [
+        # applied in November: instalments due December, January, February
+        (3, date(2025, 11, 20), 0.5),
+        (1, date(2025, 8, 2), 1.2),  # due in September
+        (6, date(2025, 10, 5), (1.2 + 0.5 * 3 + 1.2 * 2) / 6),  # November to April
+        # the first 12 instalments only: a full year, whatever comes after
+        (24, date(2025, 8, 2), (0.5 * 3 + 1.2 * 9) / 12),
+    ],
+)
+def test_the_term_sales_index_reads_the_months_the_instalments_fall_due(
+    tenor: int, applied: date, expected: float
+) -> None:
+    profile = _indexed_profile()
+    record = application_record(profile, _terms(tenor, applied))
+    assert record["term_sales_index"] == pytest.approx(expected, rel=1e-12)
+    frame = application_frame(
+        pd.DataFrame([profile]),
+        pd.DataFrame(
+            {
+                "member_id": ["M1"],
+                "amount": [3_000_000],
+                "tenor_months": [tenor],
+                "purpose": ["equipment"],
+                "flat_monthly_rate": [0.015],
+                "application_date": [applied],
+            }
+        ),
+    )
+    assert frame["term_sales_index"].iloc[0] == record["term_sales_index"]  # to the bit
+
+
+def test_the_term_sales_index_is_missing_without_an_index() -> None:
+    profile = _indexed_profile()
+    profile[SALES_INDEX_COLUMNS[0]] = None  # no January in the sector's index
+    assert application_record(profile, _terms(6, date(2025, 11, 1)))["term_sales_index"] is None
+    # January is not among the months of this term
+    assert application_record(profile, _terms(3, date(2025, 3, 10)))["term_sales_index"] == 1.2
+    # a profile without the index columns (built before them, or by hand): missing
+    for name in SALES_INDEX_COLUMNS:
+        del profile[name]
+    assert application_record(profile, _terms(6, date(2025, 11, 1)))["term_sales_index"] is None

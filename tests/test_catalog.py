@@ -39,7 +39,7 @@ from features.wording import Lang as WordingLang
 def test_catalog_size_and_unique_names() -> None:
     names = feature_names()
     assert 40 <= len(CATALOG) <= 80
-    assert len(names) == len(CATALOG) == 53
+    assert len(names) == len(CATALOG) == 54
     assert len(set(names)) == len(names)
 
 
@@ -419,6 +419,8 @@ def test_the_generators_true_drivers_map_to_their_risk_factors() -> None:
         ("membership_months", RiskFactor.THIN_FILE),
         ("has_prior_loan", RiskFactor.THIN_FILE),
         ("application_month", RiskFactor.SEASONALITY),
+        # when the loan's instalments fall in the season of her line of business
+        ("term_sales_index", RiskFactor.SEASONALITY),
         ("sukarela_withdrawals_6m", RiskFactor.SAVINGS),
         ("total_savings", RiskFactor.SAVINGS),
         ("avg_monthly_sales_6m", RiskFactor.AFFORDABILITY),

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from features.application import (
     PROFILE_INPUTS,
+    SALES_INDEX_COLUMNS,
     LoanRequest,
     LoanRequestError,
     _check_order,
@@ -167,6 +168,8 @@ def _record_vectorised(profile: dict[str, Any], request: LoanRequest) -> dict[st
         raise LoanRequestError(f"profile: missing {', '.join(missing)} (not a member profile?)")
     _check_order(request.application_date, _profile_date(profile.get("as_of")))
     one = {c: np.array([_number(profile[c])]) for c in PROFILE_INPUTS}
+    # the sector's sales index, where the profile holds it
+    one.update({c: np.array([_number(profile[c])]) for c in SALES_INDEX_COLUMNS if c in profile})
     features = request_features(
         one,
         [request.amount],
@@ -219,6 +222,7 @@ _days = st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31))
     income=st.one_of(st.none(), st.integers(min_value=1, max_value=MAX_RUPIAH)),
     expenses=st.one_of(st.none(), st.just(0), st.integers(min_value=0, max_value=MAX_RUPIAH)),
     verified=st.sampled_from([None, True, False]),
+    index=st.one_of(st.none(), st.lists(_figures, min_size=12, max_size=12)),
 )
 def test_the_plain_record_equals_the_vectorised_one(
     inputs: tuple[float | None, float | None, float | None],
@@ -233,6 +237,7 @@ def test_the_plain_record_equals_the_vectorised_one(
     income: int | None,
     expenses: int | None,
     verified: bool | None,
+    index: list[float | None] | None,
 ) -> None:
     as_of: object = None
     if as_of_days_before is not None:
@@ -241,6 +246,8 @@ def test_the_plain_record_equals_the_vectorised_one(
     profile: dict[str, Any] = {"member_id": "KMP-0001-00001", "as_of": as_of}
     profile.update(zip(PROFILE_INPUTS, inputs, strict=True))
     profile["application_month"] = None  # as a fetched profile holds it
+    if index is not None:  # else a profile without the sector's index
+        profile.update(zip(SALES_INDEX_COLUMNS, index, strict=True))
     request = LoanRequest(
         amount=amount,
         tenor_months=tenor,
