@@ -50,6 +50,7 @@ from serving.console import UPLOADS
 from serving.console import install as install_console
 from serving.deps import document_bearer_keys
 from serving.errors import add_problem_handlers
+from serving.group_commit import GroupCommitter
 from serving.limits import RateLimiter
 from serving.log_redaction import install_access_log_redaction
 from serving.metrics import Metrics, MetricsMiddleware, metrics_router
@@ -181,6 +182,7 @@ def create_app(settings: ApiSettings | None = None, model: AmanahModel | None = 
             yield
         finally:
             check.stop()
+            _app.state.committer.close()  # what was handed over is committed first
             engine.dispose()
 
     app = FastAPI(
@@ -195,6 +197,7 @@ def create_app(settings: ApiSettings | None = None, model: AmanahModel | None = 
     app.state.settings = chosen
     app.state.engine = engine
     app.state.sessions = sessions(engine)
+    app.state.committer = GroupCommitter(engine)  # the writes of `POST /v1/scores`
     app.state.profiles = load_profiles(chosen)  # before the model: its checks read them
     app.state = ServingState(app.state, holder_for(chosen, model, lambda: app.state.profiles))
     app.state.rate_limiter = RateLimiter.from_settings(chosen)
