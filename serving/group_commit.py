@@ -1,4 +1,4 @@
-"""Group commit: the rows of concurrent scores written and committed together by one thread.
+"""Group commit: the rows of concurrent scores written and committed in one transaction.
 
 Why. A score's writes (its application, the score, its audit entry, its idempotency
 record) must be committed before it is answered, and on SQLite every writing transaction
@@ -7,9 +7,10 @@ statement to its commit. Measured under wrk (8 connections, one worker, SQLite),
 was held 3.1 ms a score on average (the commit's fsync 0.8 ms of it, the rest statements
 waiting for the GIL behind the threads that were scoring), which capped one worker at about
 320 scores a second while the machine had a core to spare; requests queued 17 ms for it.
-Here a request hands its rows to the committer and waits; the committer's thread takes
-every write queued meanwhile, inserts each table's rows in one statement, appends the audit
-entries in one (`serving.audit.append_many`) and commits once.
+Here a request hands its rows to the committer; the first request thread to find no
+transaction of the committer running takes every write waiting, inserts each table's rows
+in one statement, appends the audit entries in one (`serving.audit.append_many`) and
+commits once, and the others wait for that commit (`GroupCommitter`).
 
 What does not change. A request answers only after the transaction holding its rows has
 committed (SQLite `synchronous=FULL`, PostgreSQL `synchronous_commit` on), so an answered
@@ -26,7 +27,6 @@ exception is raised in the request's thread.
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -39,7 +39,6 @@ from sqlalchemy.sql.dml import Insert
 from serving.audit import AuditEvent, append_many
 
 MAX_BATCH = 64  # writes in one transaction at most: a bound on one commit's wait
-_STOP = object()
 
 
 @dataclass(frozen=True)
@@ -58,16 +57,19 @@ class _Job:
 
 
 class GroupCommitter:
-    """One thread per engine and process that commits the writes handed to `commit`
-    together (see the module). The thread starts with the first write; `close` ends it
-    after the writes already handed over are committed."""
+    """Commits the writes handed to `commit` together (see the module), leader and
+    followers: the request thread that finds no transaction of the committer running
+    writes every write waiting, its own among them; the others wait for it, and one of
+    them leads the next transaction if its write is not in this one. A lone request so
+    writes in its own thread, with no hand-over to another (a thread of the committer's
+    own made a lone score wait twice for the GIL)."""
 
     def __init__(self, engine: Engine, max_batch: int = MAX_BATCH) -> None:
         self.engine = engine
         self.max_batch = max_batch
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-        self._guard = threading.Lock()
+        self._pending: list[_Job] = []
+        self._guard = threading.Lock()  # `_pending` and `_closed`
+        self._leader = threading.Lock()  # held by the thread running the transaction
         self._closed = False
 
     def commit(self, write: Write) -> None:
@@ -77,43 +79,30 @@ class GroupCommitter:
         with self._guard:
             if self._closed:
                 raise RuntimeError("the group committer is closed")
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="amanah-group-commit", daemon=True
-                )
-                self._thread.start()
-            self._queue.put(job)
+            self._pending.append(job)
+        while not job.done.done():
+            with self._leader:
+                if job.done.done():  # the transaction just led wrote it
+                    break
+                with self._guard:
+                    batch = self._pending[: self.max_batch]
+                    del self._pending[: self.max_batch]
+                self._lead(batch)
         job.done.result()
 
     def close(self) -> None:
-        """Commit what was handed over, then end the thread; later writes are refused."""
+        """Refuse later writes; those already handed over are committed by their callers."""
         with self._guard:
             self._closed = True
-            thread = self._thread
-            if thread is not None:
-                self._queue.put(_STOP)
-        if thread is not None:
-            thread.join()
 
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is _STOP:
-                return
-            batch: list[_Job] = [item]
-            stop = False
-            while len(batch) < self.max_batch:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is _STOP:
-                    stop = True
-                    break
-                batch.append(item)
+    def _lead(self, batch: list[_Job]) -> None:
+        try:
             self._commit_batch(batch)
-            if stop:
-                return
+        except BaseException as exc:  # never leave a follower waiting on its write
+            for job in batch:
+                if not job.done.done():
+                    job.done.set_exception(exc)
+            raise
 
     def _commit_batch(self, batch: list[_Job]) -> None:
         try:

@@ -1,8 +1,8 @@
 """The group committer (`serving.group_commit`) on SQLite and a real PostgreSQL: writes
-queued while a transaction runs are committed together in one, a write that fails fails
-alone and stores nothing, the audit chain follows the order writes arrived and stays one
-chain beside a second committer on its own engine (another worker), and a closed committer
-commits what it was given and refuses the rest."""
+queued while a transaction runs are committed together in the next one, a lone write is
+written by its own thread, a write that fails fails alone and stores nothing, the audit
+chain follows the order writes arrived and stays one chain beside a second committer on its
+own engine (another worker), and a closed committer refuses new writes."""
 
 from __future__ import annotations
 
@@ -95,7 +95,7 @@ def test_writes_queued_meanwhile_commit_together_in_arrival_order(engine: Engine
     queued = [threading.Thread(target=committer.commit, args=(_write(i),)) for i in (1, 2, 3)]
     for thread in queued:  # one after the other, so the queue's order is known
         thread.start()
-        while committer._queue.qsize() < queued.index(thread) + 1:
+        while len(committer._pending) < queued.index(thread) + 1:
             threading.Event().wait(0.001)
     release.set()
     for thread in [first, *queued]:
@@ -118,7 +118,7 @@ def test_a_failing_write_fails_alone_and_stores_nothing(engine: Engine) -> None:
     outcomes: list[BaseException | None] = []
     runner = threading.Thread(target=lambda: outcomes.extend(_in_threads(committer, writes)))
     runner.start()
-    while committer._queue.qsize() < len(writes):
+    while len(committer._pending) < len(writes):
         threading.Event().wait(0.001)
     release.set()
     blocker.join(timeout=30)
@@ -156,6 +156,19 @@ def test_two_committers_on_their_own_engines_make_one_chain(store_url: str) -> N
     assert result.intact and result.entries == 80
     for made in engines:
         made.dispose()
+
+
+def test_a_lone_write_is_written_by_its_own_thread(engine: Engine) -> None:
+    """No hand-over when nothing else waits: the caller's thread runs the transaction."""
+    committer = GroupCommitter(engine)
+    writers: list[int] = []
+
+    @event.listens_for(engine, "commit")
+    def _who(_connection: Any) -> None:
+        writers.append(threading.get_ident())
+
+    committer.commit(_write(0))
+    assert writers == [threading.get_ident()]
 
 
 def test_a_closed_committer_refuses_new_writes(engine: Engine) -> None:
