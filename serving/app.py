@@ -29,6 +29,7 @@ Around the routes: the request id (`serving.errors`), Prometheus metrics with `/
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -50,6 +51,7 @@ from serving.console import UPLOADS
 from serving.console import install as install_console
 from serving.deps import document_bearer_keys
 from serving.errors import add_problem_handlers
+from serving.group_commit import GroupCommitter
 from serving.limits import RateLimiter
 from serving.log_redaction import install_access_log_redaction
 from serving.metrics import Metrics, MetricsMiddleware, metrics_router
@@ -155,6 +157,20 @@ def _engine(request: Request) -> Engine:
 EngineDep = Annotated[Engine, Depends(_engine)]
 
 
+def settle_heap(_model: object = None) -> None:
+    """Keep what the service holds for its life (model, profiles, app) out of the cyclic
+    garbage collector's full passes (`gc.freeze`); after a model swap, collect once first
+    so the old model's cycles are freed. Why: a full pass walked all of it, 131-145 ms
+    each in a wrk run (2 in 14 s, measured by `gc.callbacks`, one worker), stopping every
+    request in flight: at 200 requests/s that alone is more than 1% of answers late by
+    over 100 ms; frozen, the passes took 2.5-2.7 ms (the first after start, over what the
+    first requests loaded, 120 ms once). Objects frozen are still freed by reference
+    counting; a swap pays one full pass, and the app's end unfreezes."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
 def prepared_engine(url: str) -> Engine:
     """An engine on a store at the newest revision; an empty database is migrated first.
 
@@ -177,11 +193,14 @@ def create_app(settings: ApiSettings | None = None, model: AmanahModel | None = 
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         check = PeriodicCheck(_app.state.model_holder, chosen.model_check_seconds)
         check.start()
+        gc.freeze()  # the model, profiles and app as loaded: see `settle_heap`
         try:
             yield
         finally:
             check.stop()
+            _app.state.committer.close()  # scores after this are refused
             engine.dispose()
+            gc.unfreeze()  # what the app held is collectable again
 
     app = FastAPI(
         title="Amanah scoring API",
@@ -195,12 +214,14 @@ def create_app(settings: ApiSettings | None = None, model: AmanahModel | None = 
     app.state.settings = chosen
     app.state.engine = engine
     app.state.sessions = sessions(engine)
+    app.state.committer = GroupCommitter(engine)  # the writes of `POST /v1/scores`
     app.state.profiles = load_profiles(chosen)  # before the model: its checks read them
     app.state = ServingState(app.state, holder_for(chosen, model, lambda: app.state.profiles))
     app.state.rate_limiter = RateLimiter.from_settings(chosen)
     app.state.metrics = Metrics()
     app.state.metrics.set_model(getattr(app.state, "model", None))
     app.state.model_holder.on_swap.append(app.state.metrics.set_model)  # hot swaps too
+    app.state.model_holder.on_swap.append(settle_heap)
     app.add_middleware(BodyLimitMiddleware, max_bytes=chosen.max_body_bytes, larger=UPLOADS)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     add_problem_handlers(app)  # added last: the request id is the outermost middleware

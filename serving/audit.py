@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -138,21 +138,26 @@ _HEAD = select(_CHAIN.c.seq, _CHAIN.c.hash).order_by(_CHAIN.c.seq.desc()).limit(
 _INSERT = insert(_CHAIN)
 
 
-def _lock_chain(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.connection().execute(_LOCK, {"key": ADVISORY_LOCK_KEY})
+def _connection(on: Session | Connection) -> Connection:
+    return on.connection() if isinstance(on, Session) else on
+
+
+def _lock_chain(on: Session | Connection) -> None:
+    connection = _connection(on)
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK, {"key": ADVISORY_LOCK_KEY})
     # SQLite: the transaction already holds the write lock (BEGIN IMMEDIATE)
 
 
-def _head(session: Session) -> tuple[int, str]:
+def _head(on: Session | Connection) -> tuple[int, str]:
     """The chain's last seq and hash, (0, GENESIS) when empty, read under its lock.
 
     Two statements on PostgreSQL, not one: under READ COMMITTED a statement's snapshot is
     taken when it starts, so a head read in the statement that takes the advisory lock
     could miss the entry of the writer it waited for, and the insert would then fail on
     the unique prev_hash instead of following it."""
-    _lock_chain(session)
-    last = session.connection().execute(_HEAD).first()
+    _lock_chain(on)
+    last = _connection(on).execute(_HEAD).first()
     return (0, GENESIS) if last is None else (last.seq, last.hash)
 
 
@@ -190,16 +195,17 @@ def append(session: Session, entry: AuditEvent) -> AuditEntry:
     return AuditEntry(**row)
 
 
-def append_many(session: Session, entries: Sequence[AuditEvent]) -> list[dict[str, Any]]:
-    """`append` for many entries at once, in order: the chain is locked and its last entry
-    read once, the links are hashed in memory and inserted in one bulk statement (not two
-    round trips per entry). The rows, as inserted, are returned; they equal those repeated
-    `append` calls would add (tested)."""
+def append_many(on: Session | Connection, entries: Sequence[AuditEvent]) -> list[dict[str, Any]]:
+    """`append` for many entries at once, in order, in the transaction of `on` (a session,
+    or a connection as `serving.group_commit` uses): the chain is locked and its last
+    entry read once, the links are hashed in memory and inserted in one bulk statement
+    (not two round trips per entry). The rows, as inserted, are returned; they equal those
+    repeated `append` calls would add (tested)."""
     if not entries:
         return []
-    seq, prev_hash = _head(session)
+    seq, prev_hash = _head(on)
     rows = _links(seq, prev_hash, entries, datetime.now(UTC))
-    session.execute(insert(AuditEntry), rows)
+    _connection(on).execute(_INSERT, rows)
     return rows
 
 

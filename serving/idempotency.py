@@ -34,6 +34,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from serving.audit import digest
 from serving.errors import DomainError
@@ -127,13 +128,19 @@ def record(session: Session, claim: Claim, status_code: int, response: dict[str,
     inserted at once (a Core statement, no ORM object to flush), so a key another request
     holds raises IntegrityError here, inside the callers' `try` (on PostgreSQL after
     waiting for that request's transaction to end)."""
-    session.connection().execute(
-        _INSERT,
-        {
-            "partner_id": claim.partner_id, "key": claim.key, "body_digest": claim.body_digest,
-            "status_code": status_code, "response": response, "created_at": datetime.now(UTC),
-        },
-    )  # fmt: skip
+    session.connection().execute(*record_insert(claim, status_code, response))
+
+
+def record_insert(
+    claim: Claim, status_code: int, response: dict[str, Any]
+) -> tuple[Insert, dict[str, Any]]:
+    """The insert of `record` as a statement and its row, for a write that another
+    transaction commits (`serving.group_commit`); a key another request holds raises
+    IntegrityError there."""
+    return _INSERT, {
+        "partner_id": claim.partner_id, "key": claim.key, "body_digest": claim.body_digest,
+        "status_code": status_code, "response": response, "created_at": datetime.now(UTC),
+    }  # fmt: skip
 
 
 def replay_after_conflict(session: Session, claim: Claim, error: IntegrityError) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -18,7 +19,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
-from serving.app import Check, create_app, readiness
+from serving.app import Check, create_app, readiness, settle_heap
 from serving.config import DEFAULT_MODEL_URI, ApiSettings, SettingsError, load_settings
 from serving.deps import BEARER_SCHEME, bearer_key
 from serving.errors import PROBLEM_JSON, DomainError
@@ -91,6 +92,17 @@ def test_readyz_503_when_the_database_stops_answering(tmp_path: Path, app: FastA
     assert body["status"] == "unavailable"
     assert body["checks"]["database"]["status"] == "failed"
     assert "gone" not in response.text  # where the database lives is logged, not answered
+
+
+def test_the_served_heap_is_frozen_while_the_app_runs(app: FastAPI) -> None:
+    """What the app holds is kept out of the collector's full passes while it serves
+    (`settle_heap`), given back at its end, and settled again after a model swap."""
+    with TestClient(app):
+        assert gc.get_freeze_count() > 0
+        assert settle_heap in app.state.model_holder.on_swap
+        settle_heap()
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
 
 
 def test_readiness_rule() -> None:

@@ -4,6 +4,8 @@ lookups did, SQLite transactions queue on the process's writer lock and let it g
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -21,7 +23,12 @@ from serving.limits import RateLimiter
 from serving.schemas import ScorePublic
 from serving.security import member_ref_from_number
 from serving.store import make_engine, repo, sessions, upgrade
-from serving.store.database import _QueuedConnection, _writer_lock, reads_only
+from serving.store.database import (
+    LOCK_FILE_SUFFIX,
+    _QueuedConnection,
+    _writer_lock,
+    reads_only,
+)
 from serving.store.repo import active_consent, consent_in_force, get_consent, is_granted
 from serving.store.tables import Consent, Score
 from tests.conftest import PII_KEY
@@ -162,6 +169,51 @@ def test_sqlite_transactions_hold_the_writer_lock_until_they_end(tmp_path: Path)
         thread.join(timeout=10)
         assert began and began[0] >= released
         assert not lock.locked()
+    finally:
+        engine.dispose()
+
+
+_TRY_FILE_LOCK = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+try:
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+except BlockingIOError:
+    print("taken")
+else:
+    print("free")
+"""
+
+
+def _file_lock_seen_from_another_process(lock_file: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", _TRY_FILE_LOCK, str(lock_file)],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return done.stdout.strip()
+
+
+def test_other_processes_queue_on_a_file_lock_held_exactly_while_writing(tmp_path: Path) -> None:
+    """Another process (a second uvicorn worker) finds the lock file beside the database
+    taken while a transaction writes, and free once it commits or only reads: it waits
+    there in the kernel rather than in SQLite's polling busy handler."""
+    url = f"sqlite:///{tmp_path / 'amanah.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    lock_file = tmp_path / f"amanah.db{LOCK_FILE_SUFFIX}"
+    try:
+        factory = sessions(engine)
+        with factory() as writer:
+            writer.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: a writing transaction
+            assert lock_file.exists()
+            assert _file_lock_seen_from_another_process(lock_file) == "taken"
+            writer.commit()
+        assert _file_lock_seen_from_another_process(lock_file) == "free"
+        with factory() as reader:
+            reads_only(reader)
+            reader.execute(text("SELECT 1"))
+            assert _file_lock_seen_from_another_process(lock_file) == "free"
+            reader.commit()
     finally:
         engine.dispose()
 
