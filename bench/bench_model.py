@@ -40,6 +40,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from features.catalog import feature_names  # noqa: E402
 from features.generator.oracle_comparison import compare_with_oracle, true_pd  # noqa: E402
 from features.generator.run import DEMO_CONFIG, GeneratorConfig, generate_ledger  # noqa: E402
 from features.ledger.store import Ledger  # noqa: E402
@@ -56,14 +57,22 @@ def peak_mib() -> float:
 
 def ledger_and_features(config: GeneratorConfig) -> tuple[Path, Path]:
     """A generated ledger and its features, built once per configuration (the folder is
-    named by it, so a changed demo is regenerated, and the seed sweep reuses the demo's)."""
+    named by it, so a changed demo is regenerated, and the seed sweep reuses the demo's).
+    Features built for another catalog (a feature added or removed since) are rebuilt: a
+    bench must not measure a model of yesterday's features. A change of a computation that
+    keeps the catalog's names is not seen: remove the folder after one."""
     c = config
     name = f"{c.cooperatives}x{c.members_per_coop}x{c.months}-{c.start}-seed{c.seed}"
     ledger, features = DATA / name, DATA / f"{name}-features"
     if not (ledger / "ledger.json").is_file():
         shutil.rmtree(features, ignore_errors=True)
         generate_ledger(ledger, config)
-    if not (features / "features.json").is_file():
+    manifest = features / "features.json"
+    if manifest.is_file() and json.loads(manifest.read_text("utf-8")).get("features") != list(
+        feature_names()
+    ):
+        shutil.rmtree(features)
+    if not manifest.is_file():
         build_features(ledger, features, Ledger(ledger).as_of)
     return ledger, features
 

@@ -57,7 +57,7 @@ word means the same on import and at scoring. The product defaults to `working_c
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -97,6 +97,12 @@ SALES_INDEX_COLUMNS: tuple[str, ...] = tuple(f"sales_index_m{m:02d}" for m in ra
 # the instalments whose months the term's seasonal load averages: those of the first year
 TERM_INDEX_MONTHS = 12
 CATEGORICAL_REQUEST_FEATURES = frozenset({"application_month", "loan_purpose", "loan_product"})
+# the profile columns each request feature is computed from, beyond the loan's own terms
+_RATIOS = ("instalment_to_income", "instalment_to_sembako_spend", "debt_service_to_income")
+REQUEST_FEATURE_INPUTS: dict[str, frozenset[str]] = {
+    **{name: frozenset(PROFILE_INPUTS) for name in _RATIOS},
+    "term_sales_index": frozenset(SALES_INDEX_COLUMNS),
+}
 RATIO_CAP = 20.0
 # the bounds a ledger loan must satisfy (features/ledger/contracts.py): a request outside
 # them has no training rows like it
@@ -312,6 +318,17 @@ def _month_labels(dates: Any) -> Array:
     months = pd.DatetimeIndex(pd.to_datetime(np.asarray(dates).ravel())).month
     index = np.nan_to_num(np.asarray(months, dtype=float), nan=0.0).astype(np.int64)
     return np.asarray(_MONTH_LABELS[index])
+
+
+def computable_request_features(profile_columns: Collection[str]) -> frozenset[str]:
+    """The request features a profile with `profile_columns` lets the serving path compute:
+    a profile built before the sales index (or without the ratios' inputs) would give a
+    feature that is missing for every member, which a model trained with it must not be
+    served on (`serving.model_holder.refusal`)."""
+    held = frozenset(profile_columns)
+    return frozenset(
+        name for name in REQUEST_FEATURES if REQUEST_FEATURE_INPUTS.get(name, frozenset()) <= held
+    )
 
 
 def _calendar_months(dates: Any) -> Array:

@@ -49,7 +49,11 @@ from typing import Any, Literal
 import pyarrow.parquet as pq
 from starlette.datastructures import State
 
-from features.application import DECLARED_COLUMNS, REQUEST_FEATURES
+from features.application import (
+    DECLARED_COLUMNS,
+    REQUEST_FEATURES,
+    computable_request_features,
+)
 from features.catalog import CATALOG, Feature
 from features.profile_store import PROFILES, ProfileStore
 from features.settings import project_root
@@ -148,14 +152,18 @@ def refusal(
 
 def serving_inputs(profiles: ProfileStore | None) -> frozenset[str] | None:
     """What the serving path can give a model: the profiles' columns (read from one
-    partition's schema) and the loan request's features; None without profiles."""
+    partition's schema) and the loan request's features those columns let it compute
+    (`features.application.computable_request_features`); None without profiles."""
     if profiles is None:
         return None
     parts = sorted((profiles.root / PROFILES).glob("*.parquet"))
     if not parts:
         return frozenset(REQUEST_FEATURES) | frozenset(DECLARED_COLUMNS)
-    columns = pq.read_schema(parts[0]).names
-    return frozenset(columns) | frozenset(REQUEST_FEATURES) | frozenset(DECLARED_COLUMNS)
+    columns = frozenset(pq.read_schema(parts[0]).names)
+    # a current profile's request features are placeholders (no request yet): the serving
+    # path computes them, where the profile holds their inputs
+    held = columns - frozenset(REQUEST_FEATURES)
+    return held | computable_request_features(columns) | frozenset(DECLARED_COLUMNS)
 
 
 def registry_digest(uri: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -21,15 +22,16 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import mlflow
+import pyarrow.parquet as pq
 import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
 
-from features.application import REQUEST_FEATURES
+from features.application import REQUEST_FEATURES, SALES_INDEX_COLUMNS
 from features.catalog import CATALOG
-from features.profile_store import ProfileStore
+from features.profile_store import PROFILES, ProfileStore
 from models.registry import (
     CHAMPION,
     MODEL_NAME,
@@ -174,6 +176,22 @@ def test_refusal_names_what_the_serving_path_cannot_give(trained: TrainingResult
     assert "signature" in str(refusal(model, everything, signature=signature[1:]))
     retyped = [(n, "string") if n == numeric else (n, t) for n, t in signature]
     assert numeric in str(refusal(model, everything, signature=retyped))
+
+
+def test_profiles_built_before_the_sales_index_cannot_serve_a_model_reading_it(
+    trained: TrainingResult, medium_features: Path, tmp_path: Path
+) -> None:
+    """A profile store without the calendar-month sales index would give every member a
+    missing `term_sales_index`: a model that uses it is refused on it, named."""
+    assert "term_sales_index" in trained.model.features
+    assert refusal(trained.model, serving_inputs(ProfileStore(medium_features))) is None
+    old = tmp_path / "features"
+    shutil.copytree(medium_features, old)
+    for part in (old / PROFILES).glob("*.parquet"):
+        table = pq.read_table(part)
+        pq.write_table(table.drop_columns(list(SALES_INDEX_COLUMNS)), part)
+    reason = refusal(trained.model, serving_inputs(ProfileStore(old)))
+    assert reason is not None and "term_sales_index" in reason
 
 
 # ------------------------------------------------------------------ reloads
