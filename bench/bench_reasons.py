@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import time
@@ -40,7 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_model import ledger_and_features  # noqa: E402
-from features.catalog import generic_feature  # noqa: E402
+from features.catalog import feature_names, generic_feature  # noqa: E402
 from features.generator.oracle_comparison import reason_fidelity  # noqa: E402
 from features.generator.run import DEMO_CONFIG  # noqa: E402
 from features.pipeline import read_training  # noqa: E402
@@ -80,6 +81,9 @@ def demo_model() -> tuple[AmanahModel, pd.DataFrame, Path]:
     ledger, features = ledger_and_features(DEMO_CONFIG)
     saved = DATA / "demo-model"
     test_path = DATA / "demo-test.parquet"
+    if (saved / "model.json").is_file() and AmanahModel.load(saved).features != feature_names():
+        # trained for another catalog (a feature added, removed or renamed since): retrain
+        shutil.rmtree(saved)
     if not (saved / "model.json").is_file():
         # the demo's workflow without MLflow; the oracle is read here, by the benchmark
         result = train_and_register(features, log=False, register=False, held_out=False).result

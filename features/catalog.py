@@ -787,7 +787,7 @@ CATALOG: tuple[Feature, ...] = (
         capped_by="membership_months",
     ),
     Feature(
-        name="wajib_mean_pay_day_12m",
+        name="wajib_typical_pay_day_12m",
         dtype="float",
         unit="count",
         window_months=12,
@@ -796,11 +796,13 @@ CATALOG: tuple[Feature, ...] = (
         family="wajib_pay_day",
         monotone=1,
         description_id=(
-            "Rata-rata tanggal dalam bulan saat simpanan wajib disetor, 12 bulan terakhir "
+            "Tanggal khas dalam bulan saat simpanan wajib disetor, 12 bulan terakhir: rata-rata "
+            "geometris tanggal setor, sehingga satu bulan yang terlambat tidak menutupi kebiasaan "
             "(anggota yang disiplin menyetor di awal bulan)."
         ),
         description_en=(
-            "Average day of the month on which compulsory savings were paid, last 12 months "
+            "Typical day of the month on which compulsory savings were paid, last 12 months: the "
+            "geometric mean of the paying days, so one late month does not hide the habit "
             "(disciplined members pay early in the month)."
         ),
         raises_risk_id="Simpanan wajib biasanya baru disetor sekitar tanggal {value} setiap bulan.",
@@ -821,7 +823,7 @@ CATALOG: tuple[Feature, ...] = (
         ),
     ),
     Feature(
-        name="wajib_mean_pay_day_24m",
+        name="wajib_typical_pay_day_24m",
         dtype="float",
         unit="count",
         window_months=24,
@@ -830,12 +832,12 @@ CATALOG: tuple[Feature, ...] = (
         family="wajib_pay_day",
         monotone=1,
         description_id=(
-            "Rata-rata tanggal dalam bulan saat simpanan wajib disetor, 24 bulan terakhir "
-            "(kebiasaan jangka panjang, lebih stabil daripada 12 bulan)."
+            "Tanggal khas dalam bulan saat simpanan wajib disetor, 24 bulan terakhir: rata-rata "
+            "geometris tanggal setor (kebiasaan jangka panjang, lebih stabil daripada 12 bulan)."
         ),
         description_en=(
-            "Average day of the month on which compulsory savings were paid, last 24 months "
-            "(the long-run habit, steadier than 12 months)."
+            "Typical day of the month on which compulsory savings were paid, last 24 months: the "
+            "geometric mean of the paying days (the long-run habit, steadier than 12 months)."
         ),
         raises_risk_id=(
             "Dalam 24 bulan terakhir simpanan wajib biasanya baru disetor sekitar tanggal {value}."

@@ -223,7 +223,8 @@ class RepaymentProfileBuilder:
             total_net=signed,
             n=np.ones(len(s_mem)),
             wajib=wajib_paid.astype(np.float64),
-            wajib_day=np.where(wajib_paid, _day_of_month(s_day), 0.0),
+            # the log of the paying day: its mean is the log of the geometric mean
+            wajib_log_day=np.where(wajib_paid, np.log(_day_of_month(s_day)), 0.0),
         )
 
         pu, sa = tables["store_purchases"], tables["produce_sales"]
@@ -543,13 +544,15 @@ class RepaymentProfileBuilder:
         f["sukarela_withdrawals_6m"] = sv.between("withdrawal", sv.positions(mem, t - W6), now)
         f["total_savings"] = sv.between("total_net", start, now)
         year_ago = sv.positions(mem, t - W12)
-        f["wajib_mean_pay_day_12m"] = _ratio(
-            sv.between("wajib_day", year_ago, now), sv.between("wajib", year_ago, now)
-        )
+        # the geometric mean of the paying days: a late month (or the month she joined, paid
+        # on the day she joined) moves it less than the plain mean, day 2 against day 4 counts
+        # as much as day 10 against day 20, and it stays a day an officer can read
         two_years_ago = sv.positions(mem, t - W24)
-        f["wajib_mean_pay_day_24m"] = _ratio(
-            sv.between("wajib_day", two_years_ago, now), sv.between("wajib", two_years_ago, now)
-        )
+        for name, since in (("wajib_typical_pay_day_12m", year_ago),
+                            ("wajib_typical_pay_day_24m", two_years_ago)):  # fmt: skip
+            f[name] = np.exp(
+                _ratio(sv.between("wajib_log_day", since, now), sv.between("wajib", since, now))
+            )
         by_day, by_due = self.strained_
         # withdrawals in the last 12 months whose following due date has already passed
         f["withdrawals_before_due_12m"] = by_due.between(

@@ -297,7 +297,7 @@ def character(ledger: ReferenceLedger, member: dict[str, Any], t: int, f: dict[s
             run = 0
     f["longest_wajib_streak_24m"] = float(longest)
 
-    for days, name in ((365, "wajib_mean_pay_day_12m"), (730, "wajib_mean_pay_day_24m")):
+    for days, name in ((365, "wajib_typical_pay_day_12m"), (730, "wajib_typical_pay_day_24m")):
         pay_days = [
             day_of_month(s["date"])
             for s in ledger.savings
@@ -306,7 +306,8 @@ def character(ledger: ReferenceLedger, member: dict[str, Any], t: int, f: dict[s
             and s["direction"] == "deposit"
             and t - days <= s["date"] < t
         ]
-        f[name] = sum(pay_days) / len(pay_days) if pay_days else NAN
+        # the geometric mean of the paying days
+        f[name] = math.exp(sum(map(math.log, pay_days)) / len(pay_days)) if pay_days else NAN
 
     owed = 0
     for p in range(join_month + 1, mt):

@@ -407,7 +407,7 @@ def test_the_generators_true_drivers_map_to_their_risk_factors() -> None:
     [
         ("late_instalments_12m", RiskFactor.REPAYMENT_DISCIPLINE),
         ("prior_loans_defaulted", RiskFactor.REPAYMENT_DISCIPLINE),
-        ("wajib_mean_pay_day_24m", RiskFactor.REPAYMENT_DISCIPLINE),
+        ("wajib_typical_pay_day_24m", RiskFactor.REPAYMENT_DISCIPLINE),
         ("sembako_credit_share_24m", RiskFactor.REPAYMENT_DISCIPLINE),
         # sukarela drawn just before a due date: how an instalment is met, not savings
         ("withdrawals_before_due_12m", RiskFactor.REPAYMENT_DISCIPLINE),
@@ -484,7 +484,7 @@ def test_declared_families() -> None:
             "longest_wajib_streak_24m",
             "wajib_months_owed",
         ],
-        "wajib_pay_day": ["wajib_mean_pay_day_12m", "wajib_mean_pay_day_24m"],
+        "wajib_pay_day": ["wajib_typical_pay_day_12m", "wajib_typical_pay_day_24m"],
         "history_length": ["membership_months", "months_of_history"],
         "sales_level": ["avg_monthly_sales_3m", "avg_monthly_sales_6m", "avg_monthly_sales_12m"],
         "sembako_spend": ["sembako_spend_3m", "sembako_spend_12m"],
