@@ -14,6 +14,8 @@ import pytest
 from features.generator.run import GeneratorConfig, generate_ledger
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from models.training import TrainingResult
 
 TODAY = date(2026, 11, 28)
@@ -185,6 +187,17 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+@pytest.fixture()
+def engine(store_url: str) -> Iterator[Engine]:
+    """An engine on `store_url` migrated to the newest revision, disposed after the test."""
+    from serving.store import make_engine, upgrade
+
+    upgrade(store_url)
+    made = make_engine(store_url)
+    yield made
+    made.dispose()
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
@@ -32,14 +31,6 @@ from serving.store.tables import AuditEntry, Partner
 
 AT = datetime(2026, 11, 28, 9, 30, 15, 123456, tzinfo=UTC)
 runner = CliRunner()
-
-
-@pytest.fixture()
-def engine(store_url: str) -> Iterator[Engine]:
-    upgrade(store_url)
-    made = make_engine(store_url)
-    yield made
-    made.dispose()
 
 
 def _event(i: int) -> AuditEvent:

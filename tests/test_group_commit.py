@@ -7,7 +7,7 @@ own engine (another worker), and a closed committer refuses new writes."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,14 +23,6 @@ from serving.store.tables import AuditEntry, Partner
 
 AT = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
 _INSERT_PARTNER = insert(table_of(Partner))
-
-
-@pytest.fixture()
-def engine(store_url: str) -> Iterator[Engine]:
-    upgrade(store_url)
-    made = make_engine(store_url)
-    yield made
-    made.dispose()
 
 
 def _write(i: int, partner_id: str | None = None) -> Write:
@@ -96,7 +88,7 @@ def test_writes_queued_meanwhile_commit_together_in_arrival_order(engine: Engine
     for thread in queued:  # one after the other, so the queue's order is known
         thread.start()
         while len(committer._pending) < queued.index(thread) + 1:
-            threading.Event().wait(0.001)
+            time.sleep(0.001)
     release.set()
     for thread in [first, *queued]:
         thread.join(timeout=30)
@@ -119,7 +111,7 @@ def test_a_failing_write_fails_alone_and_stores_nothing(engine: Engine) -> None:
     runner = threading.Thread(target=lambda: outcomes.extend(_in_threads(committer, writes)))
     runner.start()
     while len(committer._pending) < len(writes):
-        threading.Event().wait(0.001)
+        time.sleep(0.001)
     release.set()
     blocker.join(timeout=30)
     runner.join(timeout=30)

@@ -56,7 +56,6 @@ from serving.store import (
     revoke_consent,
     revoke_key,
     sessions,
-    upgrade,
 )
 from serving.store.tables import ApiKey, AuditEntry, Base, Partner
 from tests.conftest import PII_KEY
@@ -133,14 +132,6 @@ def test_the_pii_key_comes_from_the_setting() -> None:
 
 
 # --- the store -------------------------------------------------------------------------
-
-
-@pytest.fixture()
-def engine(store_url: str) -> Iterator[Engine]:
-    upgrade(store_url)
-    made = make_engine(store_url)
-    yield made
-    made.dispose()
 
 
 def _partner(engine: Engine, name: str = "Fintech Satu") -> Partner:
