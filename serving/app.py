@@ -65,6 +65,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# a rebuilt features folder is served within this many seconds (`ProfileStore`)
+PROFILES_RECHECK_SECONDS = 1.0
+
 CheckStatus = Literal["ok", "degraded", "failed", "pending"]
 ReadyStatus = Literal["ready", "degraded", "unavailable"]
 
@@ -143,7 +146,7 @@ def check_profiles(profiles: ProfileStore | None, today: date) -> Check:
 def load_profiles(settings: ApiSettings) -> ProfileStore | None:
     """The current profiles of `features_dir(settings)`, or None (logged) without a build."""
     try:
-        return ProfileStore(features_dir(settings))
+        return ProfileStore(features_dir(settings), recheck_seconds=PROFILES_RECHECK_SECONDS)
     except ProfileStoreError as exc:
         logger.warning("no member profiles: %s", exc)
         return None

@@ -8,6 +8,7 @@ import math
 import random
 import shutil
 import sqlite3
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
@@ -133,6 +134,18 @@ def test_a_rebuild_of_the_folder_is_noticed_without_a_restart(
     _same(after, _direct(out, member_id))
     assert after is not None and after["as_of"] == "2025-03-01"
     assert after["membership_months"] < before["membership_months"]
+    assert store.as_of == date(2025, 3, 1) and store.manifest["profiles_as_of"] == "2025-03-01"
+
+
+def test_a_store_that_rechecks_every_interval_serves_a_rebuild_after_it(
+    built: Path, small_ledger: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(built, out)
+    store = ProfileStore(out, recheck_seconds=0.5)
+    assert store.as_of == date(2025, 7, 1)
+    assert build_features(small_ledger, out, pd.Timestamp("2025-03-01"), workers=1).failed == {}
+    time.sleep(0.6)  # past the interval, however long the build took
     assert store.as_of == date(2025, 3, 1) and store.manifest["profiles_as_of"] == "2025-03-01"
 
 

@@ -25,7 +25,7 @@ from serving.store import (
     sessions,
     upgrade,
 )
-from serving.store.database import head_revision
+from serving.store.database import POOL_SIZE, head_revision
 from serving.store.tables import (
     ApiKey,
     Application,
@@ -188,6 +188,27 @@ def test_sqlite_engine_enforces_keys_and_uses_wal(tmp_path: Path) -> None:
             assert connection.execute(text("SELECT 1")).scalar() == 1
     finally:
         engine.dispose()
+
+
+def test_the_pool_keeps_the_connections_concurrent_requests_opened(store_url: str) -> None:
+    """Ten requests at once (eight wrk connections and the group committer, say): each
+    connection goes back to the pool and stays open for the next requests, where the
+    default pool (five kept) closed half of them and opened them anew at the next burst."""
+    engine = make_engine(store_url)
+    try:
+        held = [engine.connect() for _ in range(10)]
+        for connection in held:
+            assert connection.execute(text("SELECT 1")).scalar() == 1
+            connection.close()
+        assert engine.pool.checkedin() == 10 <= POOL_SIZE  # type: ignore[attr-defined]
+    finally:
+        engine.dispose()
+    memory = make_engine("sqlite://")  # in memory: SQLAlchemy's own pool, no size
+    try:
+        with memory.connect() as connection:
+            assert connection.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        memory.dispose()
 
 
 def test_database_url_default_and_override(monkeypatch: pytest.MonkeyPatch) -> None:
