@@ -2,7 +2,7 @@
 
 `ModelHolder.current()` is an immutable `Snapshot` (model, its registered name, version
 and alias, where it came from, when it was loaded). A request takes it once, at its start
-(`serving.deps.ModelDep`), so a swap never changes a request half-way: requests in flight
+(`serving.deps.ScoringDep`), so a swap never changes a request half-way: requests in flight
 finish on the old model, the next ones get the new one. A swap is one reference
 assignment under a lock.
 

@@ -51,7 +51,7 @@ from serving.api.scores import (
 )
 from serving.audit import AuditEvent, append_many, canonical_json, digest
 from serving.batch_scoring import LoanApplication, gc_paused, score_applications
-from serving.deps import ModelDep, ProfilesDep, SessionDep, SettingsDep
+from serving.deps import ScoringDep, SessionDep
 from serving.errors import DomainError, request_id
 from serving.idempotency import (
     REPLAYED_HEADER,
@@ -397,15 +397,14 @@ def post_score_batch(
     body: ScoreBatchCreate,
     principal: BatchWriter,
     session: SessionDep,
-    settings: SettingsDep,
-    model: ModelDep,
-    profiles: ProfilesDep,
+    scoring: ScoringDep,
     request: Request,
     key: IdempotencyKeyDep,
 ) -> Response:
     """Score many consented members' loan requests at once: one result per item, in order
     (a score, or the problem `POST /v1/scores` would answer). With an `Idempotency-Key`
     the same key and body answer the stored batch again."""
+    settings, model, profiles = scoring.settings, scoring.model, scoring.profiles
     if len(body.items) > settings.max_batch_items:
         raise _too_large(len(body.items), settings.max_batch_items)
     try:
