@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
@@ -49,6 +50,7 @@ from serving.body_limit import BodyLimitMiddleware
 from serving.config import ApiSettings, features_dir, load_settings
 from serving.console import UPLOADS
 from serving.console import install as install_console
+from serving.cpu_pinning import pin_worker
 from serving.deps import document_bearer_keys
 from serving.errors import add_problem_handlers
 from serving.group_commit import GroupCommitter
@@ -194,6 +196,9 @@ def create_app(settings: ApiSettings | None = None, model: AmanahModel | None = 
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        cpu = pin_worker()  # `amanah serve` only: a CPU of its own (`serving.cpu_pinning`)
+        if cpu is not None:
+            logger.info("worker %d pinned to CPU %d", os.getpid(), cpu)
         check = PeriodicCheck(_app.state.model_holder, chosen.model_check_seconds)
         check.start()
         gc.freeze()  # the model, profiles and app as loaded: see `settle_heap`

@@ -1483,12 +1483,22 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[str, typer.Option("--port", help="Port to listen on.")] = "8000",
     workers: Annotated[str, typer.Option("--workers", help="Worker processes.")] = "1",
+    pin: Annotated[
+        bool,
+        typer.Option(
+            "--pin/--no-pin",
+            help="Each worker on a CPU of its own (Linux); --no-pin leaves them to the scheduler.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the scoring API with uvicorn (docs at /docs); an empty database is migrated."""
+    import secrets
+
     import uvicorn
 
     from serving.app import prepared_engine
     from serving.config import SettingsError, load_settings
+    from serving.cpu_pinning import SLOTS_ENV
     from serving.store import StoreError, database_url
 
     port_number, worker_count = _serve_address(host, port, workers)
@@ -1497,6 +1507,8 @@ def serve(
         prepared_engine(database_url(load_settings())).dispose()
     except (SettingsError, StoreError) as exc:
         raise _fail(str(exc)) from exc
+    if pin:  # read by each worker (`serving.cpu_pinning`)
+        os.environ[SLOTS_ENV] = secrets.token_hex(8)
     uvicorn.run(
         "serving.app:create_app", factory=True, host=host, port=port_number,
         workers=worker_count,

@@ -266,13 +266,14 @@ def test_settings_come_from_the_environment_when_the_app_is_created(
         create_app()
 
 
-def test_amanah_serve_runs_the_real_server(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pin", ["--pin", "--no-pin"])
+def test_amanah_serve_runs_the_real_server(tmp_path: Path, pin: str) -> None:
     port = free_port()
     env = {**os.environ, "AMANAH_DATABASE_URL": f"sqlite:///{tmp_path / 'served.db'}",
            "AMANAH_ENVIRONMENT": "development"}  # fmt: skip
     log = (tmp_path / "server.log").open("w")
     server = subprocess.Popen(
-        [sys.executable, "-m", "serving.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "serving.cli", "serve", "--port", str(port), pin],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -289,6 +290,10 @@ def test_amanah_serve_runs_the_real_server(tmp_path: Path) -> None:
                 time.sleep(0.2)
         with urllib.request.urlopen(f"{base}/openapi.json", timeout=5) as answer:
             assert json.load(answer)["openapi"].startswith("3.1")
+        if hasattr(os, "sched_getaffinity"):  # one worker: the serving process itself
+            everywhere, served_on = os.sched_getaffinity(0), os.sched_getaffinity(server.pid)
+            pinned = pin == "--pin" and len(everywhere) > 1
+            assert len(served_on) == 1 if pinned else served_on == everywhere
     finally:
         server.terminate()
         code = server.wait(timeout=15)

@@ -53,6 +53,7 @@ class Served:
     revoked_key: str
     members: list[tuple[str, str]]
     log: Path
+    pid: int
 
 
 def _seed(url: str, features: Path) -> tuple[str, str, list[tuple[str, str]]]:
@@ -126,7 +127,7 @@ def served(
         base = f"http://127.0.0.1:{port}"
         try:
             _wait_ready(base, server, log)
-            yield Served(base, url, key, revoked, members, log)
+            yield Served(base, url, key, revoked, members, log, server.pid)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
@@ -153,6 +154,34 @@ def _body(member: tuple[str, str], amount: int = 5_000_000) -> dict[str, Any]:
         "member": {"cooperative_id": coop, "member_number": number},
         "loan": {"amount": amount, "tenor_months": 12, "purpose": "modal usaha"},
     }
+
+
+def _workers(pid: int) -> list[int]:
+    """The uvicorn worker processes of the server `pid` (multiprocessing's spawned
+    children; its resource tracker is not one)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    commands = {int(c): Path(f"/proc/{c}/cmdline").read_bytes() for c in children}
+    return [c for c, command in commands.items() if b"resource_tracker" not in command]
+
+
+def _thread_cpus(pid: int) -> set[tuple[int, ...]]:
+    """The CPU sets the threads of process `pid` may run on (one entry if all agree)."""
+    tasks = Path(f"/proc/{pid}/task").iterdir()
+    return {tuple(sorted(os.sched_getaffinity(int(task.name)))) for task in tasks}
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_getaffinity"), reason="CPU affinity is Linux's")
+def test_each_worker_runs_on_a_cpu_of_its_own(served: Served) -> None:
+    everywhere = tuple(sorted(os.sched_getaffinity(served.pid)))  # the supervisor: not pinned
+    workers = _workers(served.pid)
+    assert len(workers) == 2
+    per_worker = [_thread_cpus(w) for w in workers]
+    if len(everywhere) < 2:  # one CPU: nothing to pin
+        assert per_worker == [{everywhere}, {everywhere}]
+        return
+    assert all(len(cpus) == 1 and len(next(iter(cpus))) == 1 for cpus in per_worker), per_worker
+    assert per_worker[0] != per_worker[1]
+    assert len(os.listdir(f"/proc/{workers[0]}/task")) > 2  # its threads too, not only its main
 
 
 def test_two_workers_score_concurrently_into_one_unforked_chain(served: Served) -> None:
