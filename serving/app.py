@@ -199,6 +199,8 @@ def create_app(settings: ApiSettings | None = None, model: AmanahModel | None = 
         cpu = pin_worker()  # `amanah serve` only: a CPU of its own (`serving.cpu_pinning`)
         if cpu is not None:
             logger.info("worker %d pinned to CPU %d", os.getpid(), cpu)
+        # a committer of this run: one closed by an earlier run's shutdown refuses writes
+        _app.state.committer = GroupCommitter(engine)
         check = PeriodicCheck(_app.state.model_holder, chosen.model_check_seconds)
         check.start()
         gc.freeze()  # the model, profiles and app as loaded: see `settle_heap`

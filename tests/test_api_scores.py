@@ -236,6 +236,28 @@ def test_an_app_without_a_model_store_starts_without_a_model(
     assert app.state.model is None and app.state.profiles is not None
 
 
+def test_an_app_started_a_second_time_still_scores(
+    tmp_path: Path, trained: TrainingResult, medium_features: Path
+) -> None:
+    """A second start (a test client entered twice, an embedding that restarts the app)
+    gets a group committer of its own: the first shutdown closed the one it had."""
+    app = create_app(_settings(tmp_path, medium_features), trained.model)
+    member = _number(ProfileStore(medium_features).members()[0])
+    with app.state.sessions() as session:
+        partner = repo.add_partner(session, "Fintech C", actor=ADMIN)
+        key = repo.create_key(session, partner, ["scores:write"], actor=ADMIN)[1]
+        repo.grant(session, partner, member[0], actor=ADMIN)
+        ref = member_ref_from_number(*member, PII_KEY).ref
+        until = datetime.now(UTC) + timedelta(days=1)
+        repo.give_consent(session, partner, ref, member[0], PURPOSE, until, actor=ADMIN)
+        session.commit()
+    headers = {"Authorization": f"Bearer {key}"}
+    for _ in range(2):
+        with TestClient(app) as client:
+            answer = client.post("/v1/scores", json=_body(member), headers=headers)
+            assert answer.status_code == 201, answer.text
+
+
 def test_audit_chain_holds_one_score_create_per_score(world: World) -> None:
     assert _post(world, "a", _body(world.members["ok"])).status_code == 201
     with world.app.state.sessions() as session:
