@@ -211,6 +211,43 @@ def test_the_pool_keeps_the_connections_concurrent_requests_opened(store_url: st
         memory.dispose()
 
 
+def test_a_pooled_connection_the_server_dropped_is_replaced_when_it_idled(
+    postgres_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection idle past `PING_AFTER_IDLE_SECONDS` is tested before use and a dead one
+    replaced unseen; one used a moment ago is trusted, and its statement fails instead."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.pool import NullPool
+
+    from serving.store import database
+
+    engine = make_engine(postgres_database)
+    killer = create_engine(postgres_database, poolclass=NullPool)
+
+    def pooled_backend() -> int:
+        with engine.connect() as connection:
+            return int(connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+    def drop(pid: int) -> None:  # as a server restart or a proxy's timeout would
+        with killer.begin() as connection:
+            connection.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+
+    try:
+        monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 1e9)  # never idle enough
+        drop(pooled_backend())
+        with pytest.raises(DBAPIError) as failed:
+            pooled_backend()
+        assert failed.value.connection_invalidated
+        monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)  # every one has idled
+        dropped = pooled_backend()
+        drop(dropped)
+        assert pooled_backend() != dropped  # replaced, and the statement ran
+    finally:
+        engine.dispose()
+        killer.dispose()
+
+
 def test_database_url_default_and_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AMANAH_DATABASE_URL", raising=False)
     assert database_url(Settings()) == f"sqlite:///{ROOT / 'data' / 'amanah.db'}"
